@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-M, O, N = "mandatory", "optional", "-"
+M, OPT, N = "mandatory", "optional", "-"
 
 
 @dataclass(frozen=True)
@@ -26,28 +26,40 @@ class Leg:
 
 LEGS: tuple[Leg, ...] = (
     Leg("AuthorizeStart", "operators/{operatorID}/authorize/start", "cpo", (M, N, N), "emp", (N, M, N)),
-    Leg("AuthorizeStop", "operators/{operatorID}/authorize/stop", "cpo", (O, N, N), "emp", (N, O, N)),
+    Leg("AuthorizeStop", "operators/{operatorID}/authorize/stop", "cpo", (OPT, N, N), "emp", (N, OPT, N)),
     Leg("AuthorizeRemoteStart", "providers/{providerID}/authorize-remote/start", "emp", (N, M, M), "cpo", (M, N, N)),
     Leg("AuthorizeRemoteStop", "providers/{providerID}/authorize-remote/stop", "emp", (N, M, M), "cpo", (M, N, N)),
     Leg("ChargeDetailRecord", "operators/{operatorID}/charge-detail-record", "cpo", (M, N, N), "emp", (N, M, N)),
-    Leg("GetChargeDetailRecords", "providers/{providerID}/get-charge-detail-records-request", "emp", (N, O, M)),
-    Leg("PushAuthenticationData", "providers/{providerID}/push-request", "emp", (N, O, M)),
-    Leg("PullAuthenticationData", "operators/{operatorID}/pull-request", "cpo", (O, N, N)),
-    Leg("AuthorizeRemoteReservationStart", "providers/{providerID}/reservation-start-request", "emp", (N, O, O),
-        "cpo", (O, N, N)),
-    Leg("AuthorizeRemoteReservationStop", "providers/{providerID}/reservation-stop-request", "emp", (N, O, O),
-        "cpo", (O, N, N)),
+    Leg("GetChargeDetailRecords", "providers/{providerID}/get-charge-detail-records-request", "emp", (N, OPT, M)),
+    Leg("PushAuthenticationData", "providers/{providerID}/push-request", "emp", (N, OPT, M)),
+    Leg("PullAuthenticationData", "operators/{operatorID}/pull-request", "cpo", (OPT, N, N)),
+    Leg(
+        "AuthorizeRemoteReservationStart",
+        "providers/{providerID}/reservation-start-request",
+        "emp",
+        (N, OPT, OPT),
+        "cpo",
+        (OPT, N, N),
+    ),
+    Leg(
+        "AuthorizeRemoteReservationStop",
+        "providers/{providerID}/reservation-stop-request",
+        "emp",
+        (N, OPT, OPT),
+        "cpo",
+        (OPT, N, N),
+    ),
     Leg("PushEvseData", "operators/{operatorID}/data-records", "cpo", (M, N, N)),
     Leg("PushEvseStatus", "operators/{operatorID}/status-records", "cpo", (M, N, N)),
     Leg("PullEvseData", "providers/{providerID}/data-records", "emp", (N, M, M)),
     Leg("PullEvseStatus", "providers/{providerID}/status-records", "emp", (N, M, M)),
-    Leg("PullEvseStatusByID", "providers/{providerID}/status-records-by-id", "emp", (N, O, O)),
-    Leg("PullEvseStatusByOperatorID", "providers/{providerID}/status-records-by-operator-id", "emp", (N, O, O)),
-    Leg("PushPricingProductData", "operators/{operatorID}/pricing-products", "cpo", (O, N, N)),
-    Leg("PushEVSEPricing", "operators/{operatorID}/evse-pricing", "cpo", (O, N, N)),
-    Leg("PullPricingProductData", "providers/{providerID}/pricing-products", "emp", (N, O, O)),
-    Leg("PullEVSEPricing", "providers/{providerID}/evse-pricing", "emp", (N, O, O)),
-    Leg("ChargingNotification", "charging-notifications", "cpo", (O, N, N), "emp", (N, O, N)),
+    Leg("PullEvseStatusByID", "providers/{providerID}/status-records-by-id", "emp", (N, OPT, OPT)),
+    Leg("PullEvseStatusByOperatorID", "providers/{providerID}/status-records-by-operator-id", "emp", (N, OPT, OPT)),
+    Leg("PushPricingProductData", "operators/{operatorID}/pricing-products", "cpo", (OPT, N, N)),
+    Leg("PushEVSEPricing", "operators/{operatorID}/evse-pricing", "cpo", (OPT, N, N)),
+    Leg("PullPricingProductData", "providers/{providerID}/pricing-products", "emp", (N, OPT, OPT)),
+    Leg("PullEVSEPricing", "providers/{providerID}/evse-pricing", "emp", (N, OPT, OPT)),
+    Leg("ChargingNotification", "charging-notifications", "cpo", (OPT, N, N), "emp", (N, OPT, N)),
 )
 
 # Path parameters the official texts spell differently for the same value (errata E-A01).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,11 @@ _API_PREFIX = "/api/oicp"
 
 
 def message_name(definition: str) -> str:
-    """Swagger names messages `ERoamingX` (sometimes `...DTO`); the project names them `eRoamingX`."""
-    name = definition.removesuffix("DTO")
+    """Swagger names messages `ERoamingX` (sometimes `...DTO`); the project names them `eRoamingX`.
+
+    Characters that cannot stand in a `$ref` unescaped (one 2.2 definition name has a space) become `_`.
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", definition.removesuffix("DTO"))
     if name.startswith("ERoaming"):
         name = "e" + name[1:]
     return name

@@ -1,0 +1,1 @@
+"""The `oicp-conformance` command line: one module per subcommand."""
