@@ -1,0 +1,1 @@
+"""The schema builder: official OICP documents in, committed `schemas/` tree out."""
