@@ -22,7 +22,7 @@ def clean(node: Any) -> Any:
         return {"$ref": node["$ref"]}
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key in _DROP or key.startswith("x-") and key != "x-nullable":
+        if key in _DROP or (key.startswith("x-") and key != "x-nullable"):
             continue
         if key in ("properties", "definitions"):
             out[key] = {name: clean(sub) for name, sub in value.items()}

@@ -72,7 +72,9 @@ def _diff(a: Any, b: Any, pointer: str = "") -> list[str]:
 def _check_conflicts(release: str, name: str, variants: list[dict[str, Any]], errata: list[Erratum]) -> None:
     """Two documents of one release that define a message differently need a `conflict` erratum."""
     covered = {
-        p for e in errata if release in e.releases and e.extra.get("message") == name
+        p
+        for e in errata
+        if release in e.releases and e.extra.get("message") == name
         for p in e.extra.get("pointers", [])
     }
     for other in variants[1:]:
@@ -80,7 +82,7 @@ def _check_conflicts(release: str, name: str, variants: list[dict[str, Any]], er
         if uncovered:
             raise BuildError(
                 f"OICP {release}: {name} differs between the CPO and EMP documents at {', '.join(uncovered)}; "
-                "add an erratum with `message` and `pointers` to schemas/errata.toml that says which one the project follows"
+                "add an erratum with `message` and `pointers` to schemas/errata.toml saying which the project follows"
             )
 
 
@@ -104,8 +106,11 @@ def build_release(source: ReleaseSource, errata: list[Erratum]) -> tuple[dict[st
         prefix = f"oicp-{source.release}" if profile == "corrected" else f"official/oicp-{source.release}"
         for name, homes in catalog["messages"].items():
             for home in homes:
-                defining = [d for d, doc in zip(docs, source.documents, strict=True)
-                            if name in d and doc.name in catalog["origins"][home]]
+                defining = [
+                    d
+                    for d, doc in zip(docs, source.documents, strict=True)
+                    if name in d and doc.name in catalog["origins"][home]
+                ]
                 if not defining:
                     raise BuildError(f"OICP {source.release}: no document defines {name} for {home}")
                 variants = [assemble(d, name) for d in defining]
@@ -140,9 +145,7 @@ def build(spec: Path, out: Path, *, check: bool = False) -> list[str]:
     files["releases.json"] = dump(release_map)
     changed = []
     generated = {
-        str(p.relative_to(out))
-        for tree in [*out.glob("oicp-*"), out / "official"]
-        for p in tree.rglob("*.json")
+        str(p.relative_to(out)) for tree in [*out.glob("oicp-*"), out / "official"] for p in tree.rglob("*.json")
     }
     for rel, text in sorted(files.items()):
         target = out / rel

@@ -30,10 +30,23 @@ def _expand(op: SpecOperation) -> list[tuple[SpecOperation, str]]:
             leg = next(leg for leg in LEGS if leg.name == name)
             base = op.path.rsplit("/", 1)[0]
             path = f"{base}/{leg.tail.rsplit('/', 1)[-1]}"
-            out.append((SpecOperation(path, op.method, op.operation_id, (request,), (response,),
-                                      op.direction, op.implementation, op.source), name))
+            out.append(
+                (
+                    SpecOperation(
+                        path,
+                        op.method,
+                        op.operation_id,
+                        (request,),
+                        (response,),
+                        op.direction,
+                        op.implementation,
+                        op.source,
+                    ),
+                    name,
+                )
+            )
         return out
-    service, version, tail = _split(op.path)
+    tail = _split(op.path)[2]
     if tail not in _BY_TAIL:
         raise CatalogError(f"{op.source}: {op.method} {op.path} is not in conformance/catalog/legs.py")
     return [(op, _BY_TAIL[tail].name)]
