@@ -73,6 +73,9 @@ def test_role_filter_keeps_what_the_role_serves_or_calls() -> None:
     rel = load_release("2.3")
     assert all("cpo" in (op.served_by, op.called_by) for op in rel.for_role("cpo"))
     assert {op.id for op in rel.for_role("emp")} >= {"PullEvseData.hub", "AuthorizeStart.emp"}
+    offline = {op.id for op in rel.for_role("emp_offline")}
+    assert "AuthorizeStart.emp" not in offline and "ChargeDetailRecord.emp" not in offline  # no endpoint
+    assert "GetChargeDetailRecords.hub" in offline
 
 
 @pytest.mark.parametrize("release", ["2.2", "2.3"])

@@ -59,9 +59,8 @@ class Release:
         raise KeyError(op_id)
 
     def for_role(self, role: str) -> list[Operation]:
-        """Operations that `role` serves or calls (`emp` means both EMP kinds)."""
-        party = "emp" if role.startswith("emp") else role
-        return [op for op in self.operations if party in (op.served_by, op.called_by)]
+        """Operations `role` must or may serve or call (`emp`: either kind of EMP)."""
+        return [op for op in self.operations if op.need(role) != "-"]
 
 
 @cache
