@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from conformance import __version__
-from conformance.cli import catalog, schemas, validate
+from conformance.cli import catalog, generate, schemas, validate
 from conformance.cli.errors import EXIT_BAD_INPUT, UsageError
 
-SUBCOMMANDS = (validate, catalog, schemas)
+SUBCOMMANDS = (validate, catalog, generate, schemas)
 
 
 def parser() -> argparse.ArgumentParser:
