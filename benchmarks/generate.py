@@ -53,8 +53,10 @@ def main() -> int:
         generated = time.perf_counter() - start
         start = time.perf_counter()
         verdict = "valid" if not validate(message, "eRoamingPushEvseData", args.release) else "INVALID"
-        print(f"PushEvseData with {size} EVSEs: generated in {generated:.2f}s, "
-              f"validated in {time.perf_counter() - start:.3f}s ({verdict})")
+        print(
+            f"PushEvseData with {size} EVSEs: generated in {generated:.2f}s, "
+            f"validated in {time.perf_counter() - start:.3f}s ({verdict})"
+        )
     return 0
 
 

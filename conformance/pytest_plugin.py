@@ -9,7 +9,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
+from conformance.hub.fixture import fake_hub, fake_hub_server
 from conformance.profiles import default_profile
+
+__all__ = ["fake_hub", "fake_hub_server"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

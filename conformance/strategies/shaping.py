@@ -111,12 +111,23 @@ def _records(*path: str) -> Shaper:
     return shape
 
 
+def _notification(kind: str) -> Shaper:
+    def shape(msg: dict[str, Any], ctx: Context, draw: st.DrawFn) -> None:
+        msg["Type"] = kind  # the Type member names the notification (the hub dispatches on it)
+
+    return shape
+
+
 SHAPERS: dict[str, tuple[Shaper, ...]] = {
     "eRoamingChargeDetailRecord": (cdr,),
     "eRoamingChargeDetailRecords": (_cdr_page("content"), _cdr_page("eroamingChargeDetailRecords")),
-    "eRoamingChargingNotificationStart": (lambda m, c, d: order(m, ("SessionStart", "ChargingStart")),),
-    "eRoamingChargingNotificationProgress": (_progress,),
-    "eRoamingChargingNotificationEnd": (_end,),
+    "eRoamingChargingNotificationStart": (
+        _notification("Start"),
+        lambda m, c, d: order(m, ("SessionStart", "ChargingStart")),
+    ),
+    "eRoamingChargingNotificationProgress": (_notification("Progress"), _progress),
+    "eRoamingChargingNotificationEnd": (_notification("End"), _end),
+    "eRoamingChargingNotificationError": (_notification("Error"),),
     "eRoamingGetChargeDetailRecords": (_window("From", "To"),),
     "eRoamingPushEvseData": (_records("OperatorEvseData", "EvseDataRecord"),),
     "eRoamingPushEvseStatus": (_records("OperatorEvseStatus", "EvseStatusRecord"),),

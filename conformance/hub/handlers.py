@@ -1,0 +1,404 @@
+"""What the hub does per operation: the business rules of a real Hubject, on the fake hub's state.
+
+Each handler gets an `Exchange` and returns the answer body, or raises `Refused` with a StatusCode;
+the hub turns a refusal into the operation's own negative answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from conformance.catalog import Operation
+from conformance.hub import answers
+from conformance.hub.state import HubState, fingerprint
+from conformance.oicp import codes
+from conformance.oicp.ids import belongs_to, operator_key, operator_of, provider_key, provider_of_evco
+from conformance.oicp.time import parse
+
+if TYPE_CHECKING:
+    from conformance.hub.journal import Call
+
+
+class Refused(Exception):
+    """The hub declines the request with this StatusCode (HTTP 200, negative answer)."""
+
+    def __init__(self, code: str, info: str):
+        super().__init__(info)
+        self.code, self.info = code, info
+
+
+@dataclass
+class Exchange:
+    op: Operation
+    release: str
+    body: dict[str, Any]
+    params: dict[str, str]
+    query: dict[str, str]
+    state: HubState
+    call: Call
+
+
+Handler = Callable[[Exchange], Any]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*names: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for name in names:
+            HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def _ident(body: dict[str, Any]) -> dict[str, Any] | None:
+    ident = body.get("Identification")
+    return ident if isinstance(ident, dict) and ident else None
+
+
+def _evco(ident: dict[str, Any] | None) -> str | None:
+    if not ident:
+        return None
+    value = next(iter(ident.values()))
+    return value.get("EvcoID") if isinstance(value, dict) else None
+
+
+def _session(x: Exchange) -> Any:
+    sid = x.body.get("SessionID")
+    session = x.state.sessions.get(sid) if isinstance(sid, str) else None
+    if session is None:
+        raise Refused(codes.SESSION_INVALID, f"no session {sid!r} is known to the hub")
+    return session
+
+
+def _ack(x: Exchange, session_id: str | None = None) -> dict[str, Any]:
+    return answers.acknowledgement(True, codes.SUCCESS, session_id=session_id, body=x.body)
+
+
+# --- CPO -> hub ---------------------------------------------------------------------------------
+
+
+@handles("AuthorizeStart")
+def authorize_start(x: Exchange) -> Any:
+    ident = _ident(x.body)
+    if fingerprint(ident) in x.state.denied:
+        raise Refused(
+            codes.RFID_INVALID_UID if "RFID" in fingerprint(ident) else codes.NO_POSITIVE_AUTHENTICATION,
+            "identification refused by the hub's authorisation policy",
+        )
+    provider = x.state.offline_provider_for(ident or {})
+    if provider is None and (evco := _evco(ident)):
+        wanted = provider_of_evco(evco)
+        provider = next((p for p in sorted(x.state.partners.providers) if provider_key(p) == wanted), None)
+        if provider is None:
+            raise Refused(codes.PARTNER_NOT_FOUND, f"no EMP known for EvcoID {evco}")
+    if provider is None:  # RFID: broadcast to the online EMPs under contract
+        provider = next(iter(sorted(x.state.partners.providers)), None)
+        if provider is None:
+            raise Refused(codes.NO_POSITIVE_AUTHENTICATION, "no EMP authorised this identification")
+    session = x.state.new_session(
+        operator_id=x.body.get("OperatorID"),
+        provider_id=provider,
+        evse_id=x.body.get("EvseID"),
+        identification=ident,
+        origin="authorize",
+    )
+    return answers.authorization(
+        True,
+        codes.SUCCESS,
+        session_id=session.session_id,
+        provider_id=provider,
+        body=x.body,
+        stop_identifications=[ident] if ident else None,
+    )
+
+
+@handles("AuthorizeStop")
+def authorize_stop(x: Exchange) -> Any:
+    session = _session(x)
+    if fingerprint(_ident(x.body)) != fingerprint(session.identification):
+        raise Refused(codes.SESSION_INVALID, "the stop's identification differs from the one that started the session")
+    if session.stopped:
+        raise Refused(codes.SESSION_INVALID, f"session {session.session_id} was already stopped")
+    session.stopped = True
+    return answers.authorization(
+        True, codes.SUCCESS, session_id=session.session_id, provider_id=session.provider_id, body=x.body
+    )
+
+
+@handles("ChargeDetailRecord")
+def charge_detail_record(x: Exchange) -> Any:
+    session = _session(x)
+    if session.cdr is not None:
+        raise Refused(codes.DATA_ERROR, f"a CDR for session {session.session_id} was already received")
+    if session.evse_id and x.body.get("EvseID") != session.evse_id:
+        raise Refused(
+            codes.INCONSISTENT_EVSE_ID, f"CDR EvseID {x.body.get('EvseID')} but the session ran at {session.evse_id}"
+        )
+    session.cdr = x.body
+    x.state.cdrs.append((session.provider_id or "", x.body))
+    return _ack(x, session.session_id)
+
+
+@handles("ChargingNotification")
+def charging_notification(x: Exchange) -> Any:
+    return _ack(x, _session(x).session_id)
+
+
+def _apply(store: dict[str, Any], action: str, items: dict[str, Any], noun: str = "EVSEs") -> None:
+    """fullLoad replaces, update upserts, insert refuses existing keys, delete refuses unknown ones."""
+    if action == "insert" and (dup := sorted(map(str, set(items) & set(store)))):
+        raise Refused(codes.DATA_ERROR, f"insert of {noun} that already exist: {', '.join(dup[:20])}")
+    if action == "delete" and (unknown := sorted(map(str, set(items) - set(store)))):
+        raise Refused(codes.DATA_ERROR, f"delete of unknown {noun}: {', '.join(unknown[:20])}")
+    if action == "fullLoad":
+        store.clear()
+    if action == "delete":
+        for key in items:
+            store.pop(key, None)
+    else:
+        store.update(items)
+
+
+def _owned(operator_id: str, evse_ids: list[str]) -> None:
+    foreign = [e for e in evse_ids if not belongs_to(e, operator_id)]
+    if foreign:
+        raise Refused(codes.INCONSISTENT_EVSE_ID, f"EVSEs not of operator {operator_id}: {', '.join(foreign[:20])}")
+
+
+@handles("PushEvseData")
+def push_evse_data(x: Exchange) -> Any:
+    data = x.body["OperatorEvseData"]
+    records = {r["EvseID"]: r for r in data.get("EvseDataRecord", [])}
+    _owned(data["OperatorID"], list(records))
+    key = operator_key(data["OperatorID"]) or data["OperatorID"]
+    with x.state.lock:
+        _apply(x.state.evse_data.setdefault(key, {}), x.body["ActionType"], records)
+        x.state.operator_names[key] = (data["OperatorID"], data.get("OperatorName", ""))
+    return _ack(x)
+
+
+@handles("PushEvseStatus")
+def push_evse_status(x: Exchange) -> Any:
+    data = x.body["OperatorEvseStatus"]
+    records = {r["EvseID"]: r["EvseStatus"] for r in data.get("EvseStatusRecord", [])}
+    _owned(data["OperatorID"], list(records))
+    key = operator_key(data["OperatorID"]) or data["OperatorID"]
+    with x.state.lock:
+        _apply(x.state.evse_status.setdefault(key, {}), x.body["ActionType"], records)
+        x.state.operator_names.setdefault(key, (data["OperatorID"], data.get("OperatorName", "")))
+    return _ack(x)
+
+
+@handles("PushPricingProductData")
+def push_pricing_products(x: Exchange) -> Any:
+    data = x.body["PricingProductData"]
+    key = operator_key(data["OperatorID"]) or data["OperatorID"]
+    with x.state.lock:
+        if x.body["ActionType"] == "delete":
+            x.state.pricing_products.pop(key, None)
+        else:
+            x.state.pricing_products[key] = data
+    return _ack(x)
+
+
+@handles("PushEVSEPricing")
+def push_evse_pricing(x: Exchange) -> Any:
+    key = operator_key(x.params.get("operatorID", "")) or x.params.get("operatorID", "")
+    _owned(x.params.get("operatorID", ""), [r["EvseID"] for r in x.body["EVSEPricing"]])
+    with x.state.lock:
+        current = {(r["EvseID"], r["ProviderID"]): r for r in x.state.evse_pricing.get(key, [])}
+        items = {(r["EvseID"], r["ProviderID"]): r for r in x.body["EVSEPricing"]}
+        _apply(current, x.body["ActionType"], items, "EVSE prices")
+        x.state.evse_pricing[key] = list(current.values())
+    return _ack(x)
+
+
+@handles("PullAuthenticationData")
+def pull_authentication_data(x: Exchange) -> Any:
+    groups = [
+        {"ProviderID": p, "AuthenticationDataRecord": [{"Identification": i} for i in ids]}
+        for p, ids in sorted(x.state.auth_data.items())
+    ]
+    return {"AuthenticationData": {"ProviderAuthenticationData": groups}, "StatusCode": answers.status_code("000")}
+
+
+# --- EMP -> hub ---------------------------------------------------------------------------------
+
+
+def _known_operator(x: Exchange, evse_id: str) -> None:
+    owner = operator_of(evse_id)
+    known = {operator_key(o) for o in x.state.partners.operators} | set(x.state.evse_data)
+    if owner not in known:
+        raise Refused(codes.PARTNER_NOT_FOUND, f"no CPO known for EVSE {evse_id}")
+
+
+@handles("AuthorizeRemoteStart", "AuthorizeRemoteReservationStart")
+def remote_start(x: Exchange) -> Any:
+    _known_operator(x, x.body["EvseID"])
+    origin = "reservation" if "Reservation" in x.op.name else "remote"
+    session = x.state.new_session(
+        session_id=x.body.get("SessionID"),
+        operator_id=None,
+        provider_id=x.body["ProviderID"],
+        evse_id=x.body["EvseID"],
+        identification=_ident(x.body),
+        origin=origin,
+    )
+    return _ack(x, session.session_id)
+
+
+@handles("AuthorizeRemoteStop", "AuthorizeRemoteReservationStop")
+def remote_stop(x: Exchange) -> Any:
+    session = _session(x)
+    if provider_key(session.provider_id or "") != provider_key(x.body["ProviderID"]):
+        raise Refused(codes.SESSION_INVALID, f"session {session.session_id} belongs to another provider")
+    session.stopped = True
+    return _ack(x, session.session_id)
+
+
+def _records(x: Exchange, operators: list[str] | None) -> list[tuple[str, str, dict[str, Any]]]:
+    wanted = {operator_key(o) for o in operators} if operators else None
+    with x.state.lock:
+        return [
+            (*x.state.operator_names.get(key, (key, "")), record)
+            for key, store in sorted(x.state.evse_data.items())
+            if wanted is None or key in wanted
+            for record in store.values()
+        ]
+
+
+def _paging(x: Exchange, total: int) -> tuple[int, int]:
+    try:
+        size = max(1, min(int(x.query.get("size", 2000)), 10_000))
+        number = max(0, int(x.query.get("page", 0)))
+    except ValueError as exc:
+        raise Refused(codes.DATA_ERROR, "page and size must be integers") from exc
+    return number, size
+
+
+@handles("PullEvseData")
+def pull_evse_data(x: Exchange) -> Any:
+    rows = _records(x, x.body.get("OperatorIds"))
+    if x.release == "2.2":
+        grouped: dict[str, Any] = {}
+        for operator_id, name, record in rows:
+            grouped.setdefault(operator_id, {"OperatorID": operator_id, "OperatorName": name, "EvseDataRecord": []})
+            grouped[operator_id]["EvseDataRecord"].append(record)
+        return {"EvseData": {"OperatorEvseData": list(grouped.values())}, "StatusCode": answers.status_code("000")}
+    content = [{**record, "OperatorID": operator_id, "OperatorName": name} for operator_id, name, record in rows]
+    number, size = _paging(x, len(content))
+    return answers.page(content[number * size : (number + 1) * size], number=number, size=size, total=len(content))
+
+
+def _statuses(x: Exchange, operators: list[str] | None, wanted_status: str | None) -> dict[str, Any]:
+    keys = {operator_key(o) for o in operators} if operators else None
+    groups = []
+    with x.state.lock:
+        for key, store in sorted(x.state.evse_status.items()):
+            if keys is not None and key not in keys:
+                continue
+            records = [
+                {"EvseID": e, "EvseStatus": s} for e, s in store.items() if not wanted_status or s == wanted_status
+            ]
+            operator_id, name = x.state.operator_names.get(key, (key, ""))
+            group = {"OperatorID": operator_id, "EvseStatusRecord": records}
+            if name:
+                group["OperatorName"] = name
+            groups.append(group)
+    return {"EvseStatuses": {"OperatorEvseStatus": groups}, "StatusCode": answers.status_code("000")}
+
+
+@handles("PullEvseStatus")
+def pull_evse_status(x: Exchange) -> Any:
+    return _statuses(x, None, x.body.get("EVSEStatus") or x.body.get("EvseStatus"))
+
+
+@handles("PullEvseStatusByOperatorID")
+def pull_evse_status_by_operator(x: Exchange) -> Any:
+    return _statuses(x, x.body["OperatorID"], None)
+
+
+@handles("PullEvseStatusByID")
+def pull_evse_status_by_id(x: Exchange) -> Any:
+    with x.state.lock:
+        known = {e: s for store in x.state.evse_status.values() for e, s in store.items()}
+    records = [{"EvseID": e, "EvseStatus": known.get(e, "Unknown")} for e in x.body["EvseID"]]
+    return {"EVSEStatusRecords": {"EvseStatusRecord": records}, "StatusCode": answers.status_code("000")}
+
+
+@handles("GetChargeDetailRecords")
+def get_charge_detail_records(x: Exchange) -> Any:
+    start, end = parse(x.body["From"]), parse(x.body["To"])
+    sessions = set(x.body.get("SessionID") or [])
+    with x.state.lock:
+        found = [
+            cdr
+            for provider, cdr in x.state.cdrs
+            if provider_key(provider) == provider_key(x.body["ProviderID"])
+            and start <= parse(cdr["SessionEnd"]) <= end
+            and (not sessions or cdr["SessionID"] in sessions)
+        ]
+    if x.release == "2.2":
+        return {"eroamingChargeDetailRecords": found}
+    number, size = _paging(x, len(found))
+    return answers.page(found[number * size : (number + 1) * size], number=number, size=size, total=len(found))
+
+
+@handles("PushAuthenticationData")
+def push_authentication_data(x: Exchange) -> Any:
+    data = x.body["ProviderAuthenticationData"]
+    provider = data["ProviderID"]
+    items = {fingerprint(r["Identification"]): r["Identification"] for r in data.get("AuthenticationDataRecord", [])}
+    with x.state.lock:
+        current = {fingerprint(i): i for i in x.state.auth_data.get(provider, [])}
+        _apply(current, x.body["ActionType"], items, "identifications")
+        x.state.auth_data[provider] = list(current.values())
+        x.state.partners.offline_providers.add(provider)
+    return _ack(x)
+
+
+@handles("PullPricingProductData")
+def pull_pricing_products(x: Exchange) -> Any:
+    keys = {operator_key(o) for o in x.body.get("OperatorIDs", [])}
+    with x.state.lock:
+        data = [d for k, d in sorted(x.state.pricing_products.items()) if not keys or k in keys]
+    return {"PricingProductData": data, "StatusCode": answers.status_code("000")}
+
+
+@handles("PullEVSEPricing")
+def pull_evse_pricing(x: Exchange) -> Any:
+    keys = {operator_key(o) for o in x.body.get("OperatorIDs", [])}
+    with x.state.lock:
+        groups = [
+            {"OperatorID": x.state.operator_names.get(k, (k, ""))[0], "EVSEPricing": records}
+            for k, records in sorted(x.state.evse_pricing.items())
+            if not keys or k in keys
+        ]
+    return {"EVSEPricing": groups, "StatusCode": answers.status_code("000")}
+
+
+def negative(response: str, release: str, code: str, info: str, body: Any) -> Any:
+    """The refusal in the shape of the operation's answer."""
+    status = answers.status_code(code, info)
+    if response.startswith("eRoamingAcknowledg"):
+        return answers.acknowledgement(False, code, info, body=body)
+    if response in ("eRoamingAuthorizationStart", "eRoamingAuthorizationStop"):
+        return answers.authorization(False, code, info, body=body)
+    if response == "eRoamingChargeDetailRecords" and release == "2.2":
+        return {"eroamingChargeDetailRecords": [], "StatusCode": status}
+    if response in ("eRoamingEVSEData", "eRoamingChargeDetailRecords"):
+        return answers.page([], code, info)
+    empty = {
+        "eRoamingEvseData": {"EvseData": {"OperatorEvseData": []}},
+        "eRoamingEVSEStatus": {"EvseStatuses": {"OperatorEvseStatus": []}},
+        "eRoamingEvseStatus": {"EvseStatuses": {"OperatorEvseStatus": []}},
+        "eRoamingEVSEStatusByID": {"EVSEStatusRecords": {"EvseStatusRecord": []}},
+        "eRoamingEvseStatusByID": {"EVSEStatusRecords": {"EvseStatusRecord": []}},
+        "eRoamingPricingProductData": {"PricingProductData": []},
+        "eRoamingEVSEPricing": {"EVSEPricing": []},
+        "eRoamingAuthenticationData": {"AuthenticationData": {"ProviderAuthenticationData": []}},
+    }
+    return {**empty.get(response, {}), "StatusCode": status}
