@@ -10,7 +10,6 @@ Output (deterministic: sorted keys, fixed indentation, LF):
 from __future__ import annotations
 
 import copy
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from conformance.build.assemble import assemble
 from conformance.build.catalog import build_catalog
 from conformance.build.errata import ErrataError, Erratum, apply_errata, load_errata
+from conformance.build.files import dump, sync
 from conformance.spec.model import SpecDocument
 from conformance.spec.openapi import read_openapi
 from conformance.spec.swagger import read_swagger
@@ -48,11 +48,6 @@ def read_sources(spec: Path) -> list[ReleaseSource]:
         ReleaseSource("2.2", [read_swagger(p, "2.2") for p in sorted((spec / "swagger-2.2").glob("*.json"))]),
         ReleaseSource("2.3", [read_openapi(wanted[0], "2.3"), read_openapi(wanted[1], "2.3")]),
     ]
-
-
-def dump(data: Any) -> str:
-    """The one JSON spelling used for every committed file."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _diff(a: Any, b: Any, pointer: str = "") -> list[str]:
@@ -143,17 +138,10 @@ def build(spec: Path, out: Path, *, check: bool = False) -> list[str]:
             raise BuildError(str(exc)) from exc
         files.update(release_files)
     files["releases.json"] = dump(release_map)
-    changed = []
     generated = {
         str(p.relative_to(out)) for tree in [*out.glob("oicp-*"), out / "official"] for p in tree.rglob("*.json")
     }
-    for rel, text in sorted(files.items()):
-        target = out / rel
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            changed.append(rel)
-            if not check:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8", newline="\n")
+    changed = sync(out, files, check=check)
     for rel in sorted(generated - files.keys()):
         changed.append(rel)
         if not check:

@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from conformance.build.files import dump, sync
+
 ACK = "eRoamingAcknowledgment"
 # Section title of the snippet chapters -> (request message, response message).
 SECTIONS: dict[str, tuple[str, str]] = {
@@ -97,21 +99,6 @@ def extract_all(spec: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def render(spec: Path) -> dict[str, str]:
-    """Relative fixture path -> file text, in the builder's one JSON spelling."""
-    from conformance.build.builder import dump
-
-    return {f"{name}.json": dump(entry) for name, entry in extract_all(spec).items()}
-
-
 def write_snippets(spec: Path, out: Path, *, check: bool = False) -> list[str]:
     """Write (or with `check`, compare) the snippet fixtures; returns the paths that changed."""
-    changed = []
-    for rel, text in sorted(render(spec).items()):
-        target = out / rel
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            changed.append(rel)
-            if not check:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8", newline="\n")
-    return changed
+    return sync(out, {f"{name}.json": dump(entry) for name, entry in extract_all(spec).items()}, check=check)
