@@ -1,0 +1,133 @@
+"""What the reference CPO answers when Hubject calls it: remote start/stop and reservations."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from functools import cache
+from typing import Any
+
+import jsonschema
+
+from conformance.paths import schemas_dir
+from conformance.reference.cpo.model import Session, World
+from conformance.reference.cpo.service import CpoService
+
+MESSAGES = {
+    "remote-start": ("charging/v21", "eRoamingAuthorizeRemoteStart"),
+    "remote-stop": ("charging/v21", "eRoamingAuthorizeRemoteStop"),
+    "reservation-start": ("reservation/v11", "eRoamingAuthorizeRemoteReservationStart"),
+    "reservation-stop": ("reservation/v11", "eRoamingAuthorizeRemoteReservationStop"),
+}
+
+
+@cache
+def _validator(release: str, home: str, name: str) -> jsonschema.Draft7Validator:
+    schema = json.loads((schemas_dir() / f"oicp-{release}" / home / f"{name}.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema)
+
+
+def ack(result: bool, code: str, info: str = "", session_id: str | None = None, body: Any = None,
+        cpo_partner_session_id: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"Result": result, "StatusCode": {"Code": code}}
+    if info:
+        out["StatusCode"]["AdditionalInfo"] = info[:1000]
+    if session_id:
+        out["SessionID"] = session_id
+    if cpo_partner_session_id:
+        out["CPOPartnerSessionID"] = cpo_partner_session_id
+    if isinstance(body, dict) and isinstance(body.get("EMPPartnerSessionID"), str):
+        out["EMPPartnerSessionID"] = body["EMPPartnerSessionID"]
+    return out
+
+
+class Inbound:
+    def __init__(self, world: World, service: CpoService):
+        self.world = world
+        self.service = service
+        self.config = world.config
+
+    def _has(self, defect: str) -> bool:
+        return defect in self.config.defects
+
+    def handle(self, kind: str, provider_id: str, raw: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
+        """HTTP status and acknowledgement for one inbound call."""
+        if kind == "remote-start" and self._has("remote-start-slow"):
+            time.sleep(10.5)
+        if not content_type.lower().startswith("application/json") and not self._has("accept-invalid-requests"):
+            return 415, ack(False, "022", "content type must be application/json")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            if self._has("accept-invalid-requests"):
+                return 200, ack(True, "000")
+            return 400, ack(False, "022", "body is not JSON")
+        home, name = MESSAGES[kind]
+        if not self._has("accept-invalid-requests"):
+            errors = sorted(_validator(self.config.release, home, name).iter_errors(body), key=str)
+            if errors:
+                where = "/".join(str(p) for p in errors[0].absolute_path)
+                return 400, ack(False, "022", f"invalid {name} at /{where}: {errors[0].message[:200]}")
+        if not isinstance(body, dict):
+            return 200, ack(True, "000")  # only reachable with accept-invalid-requests
+        if body.get("ProviderID") != provider_id and not self._has("ignore-path-provider"):
+            return 200, ack(False, "017", "ProviderID in the path differs from the body", body=body)
+        return 200, getattr(self, kind.replace("-", "_"))(body)
+
+    def _evse_problem(self, evse_id: str, provider_id: str) -> dict[str, Any] | None:
+        evse = self.world.evses.get(evse_id)
+        if evse is None:
+            if self._has("remote-start-crash-unknown-evse"):
+                raise KeyError(evse_id)
+            return ack(False, "000" if self._has("success-code-on-refusal") else "603", f"unknown EVSE {evse_id}")
+        if evse.status == "OutOfService":
+            return ack(False, "700", f"EVSE {evse_id} is out of service")
+        if evse.status == "Occupied":
+            return ack(False, "602", f"EVSE {evse_id} is in use")
+        if evse.status == "Reserved" and evse.reserved_for != provider_id:
+            return ack(False, "601", f"EVSE {evse_id} is reserved")
+        return None
+
+    def remote_start(self, body: dict[str, Any]) -> dict[str, Any]:
+        if "RemoteIdentification" not in body.get("Identification", {}):
+            return ack(False, "022", "remote start needs RemoteIdentification", body=body)
+        with self.world.lock:
+            if problem := self._evse_problem(body["EvseID"], body["ProviderID"]):
+                return {**problem, **({"SessionID": body["SessionID"]} if "SessionID" in body else {})}
+            session = Session(body["SessionID"], body["EvseID"], body["Identification"], body["ProviderID"],
+                              emp_partner_session_id=body.get("EMPPartnerSessionID"))
+            self.world.sessions[session.session_id] = session
+            self.world.evses[body["EvseID"]].status = "Occupied"
+            self.world.evses[body["EvseID"]].reserved_for = None
+        return ack(True, "000", session_id=session.session_id, body=body,
+                   cpo_partner_session_id=session.cpo_partner_session_id)
+
+    def remote_stop(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.world.lock:
+            session = self.world.sessions.get(body["SessionID"])
+            if session is None or session.ended is not None:
+                return ack(False, "400", "no running session with this SessionID", body["SessionID"], body)
+            if session.evse_id != body["EvseID"]:
+                return ack(False, "018", "the session runs at another EVSE", body["SessionID"], body)
+        threading.Thread(target=self.service.end_session, args=(session.session_id,), daemon=True).start()
+        return ack(True, "000", session_id=session.session_id, body=body,
+                   cpo_partner_session_id=session.cpo_partner_session_id)
+
+    def reservation_start(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.world.lock:
+            if problem := self._evse_problem(body["EvseID"], body["ProviderID"]):
+                return problem
+            evse = self.world.evses[body["EvseID"]]
+            evse.status, evse.reserved_for = "Reserved", body["ProviderID"]
+        return ack(True, "000", session_id=body.get("SessionID"), body=body)
+
+    def reservation_stop(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.world.lock:
+            evse = self.world.evses.get(body["EvseID"])
+            if evse is None:
+                return ack(False, "603", f"unknown EVSE {body['EvseID']}", body["SessionID"], body)
+            if evse.status != "Reserved" or evse.reserved_for != body["ProviderID"]:
+                return ack(False, "400", "no reservation of this provider at this EVSE", body["SessionID"], body)
+            evse.status, evse.reserved_for = "Available", None
+        return ack(True, "000", session_id=body["SessionID"], body=body)
