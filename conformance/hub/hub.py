@@ -164,6 +164,24 @@ class FakeHub:
 
         self.state.denied.add(fingerprint(identification))
 
+    def open_session(
+        self,
+        session_id: str,
+        evse_id: str,
+        provider_id: str,
+        identification: dict[str, Any] | None,
+        origin: str = "remote",
+    ) -> None:
+        """Record a session the hub brokered (a RemoteStart it forwarded), so the CPO's CDR finds it."""
+        self.state.new_session(
+            session_id=session_id,
+            operator_id=None,
+            provider_id=provider_id,
+            evse_id=evse_id,
+            identification=identification,
+            origin=origin,
+        )
+
     def calls(self, operation: str | None = None) -> list[Call]:
         return self.journal.calls(operation)
 

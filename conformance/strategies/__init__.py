@@ -5,6 +5,7 @@ from conformance.strategies.case import Case
 from conformance.strategies.context import Context, Pins, contexts
 from conformance.strategies.draw import draw_many
 from conformance.strategies.messages import (
+    every_mutation,
     invalid_cases,
     messages_with_context,
     raw,
@@ -25,6 +26,7 @@ __all__ = [
     "contexts",
     "default_profile",
     "draw_many",
+    "every_mutation",
     "invalid_cases",
     "messages_with_context",
     "raw",

@@ -108,11 +108,9 @@ def valid_cases(draw: st.DrawFn, operation: str, release: str = "2.3", pins: Pin
     return Case(message=name, release=release, body=msg, path_params=path_params(op, ctx), operation=operation)
 
 
-@st.composite
-def invalid_cases(
-    draw: st.DrawFn, name_or_operation: str, release: str = "2.3", pins: Pins | None = None, mutation: str | None = None
-) -> Case:
-    """A request broken by one named mutation (any applicable one, or the one asked for)."""
+def _target(
+    draw: st.DrawFn, name_or_operation: str, release: str, pins: Pins | None
+) -> tuple[Operation | None, str, Target]:
     op = None
     if "." in name_or_operation:
         op = _operation(name_or_operation, release)
@@ -121,10 +119,32 @@ def invalid_cases(
     else:
         name = resolve(name_or_operation, release)
     msg, ctx = draw(messages_with_context(name, release, pins))
-    params = path_params(op, ctx)
-    target = Target(msg, load_schema(name, release), params)
+    return op, name, Target(msg, load_schema(name, release), path_params(op, ctx))
+
+
+def _case(op: Operation | None, name: str, release: str, target: Target, spec: Any, applied: Any) -> Case:
+    return Case(
+        message=name,
+        release=release,
+        body=applied.body,
+        raw=applied.raw,
+        content_type=applied.content_type,
+        path_params=applied.path_params or target.path_params,
+        operation=op.id if op else None,
+        mutation=spec.name,
+        pointer=applied.pointer,
+        expected=spec.expected,
+    )
+
+
+@st.composite
+def invalid_cases(
+    draw: st.DrawFn, name_or_operation: str, release: str = "2.3", pins: Pins | None = None, mutation: str | None = None
+) -> Case:
+    """A request broken by one named mutation (any applicable one, or the one asked for)."""
     if mutation and mutation not in MUTATIONS:
         raise KeyError(f"unknown mutation {mutation!r}; known: {', '.join(sorted(MUTATIONS))}")
+    op, name, target = _target(draw, name_or_operation, release, pins)
     names = [mutation] if mutation else sorted(MUTATIONS)
     first = names.index(draw(st.sampled_from(names)))
     applied = None
@@ -133,17 +153,17 @@ def invalid_cases(
         if applied is not None:
             break
     assume(applied is not None)
-    assert applied is not None
-    spec = MUTATIONS[chosen]
-    return Case(
-        message=name,
-        release=release,
-        body=applied.body,
-        raw=applied.raw,
-        content_type=applied.content_type,
-        path_params=applied.path_params or params,
-        operation=op.id if op else None,
-        mutation=spec.name,
-        pointer=applied.pointer,
-        expected=spec.expected,
-    )
+    return _case(op, name, release, target, MUTATIONS[chosen], applied)
+
+
+@st.composite
+def every_mutation(
+    draw: st.DrawFn, name_or_operation: str, release: str = "2.3", pins: Pins | None = None
+) -> list[Case]:
+    """One valid message broken each way that applies to it: one case per applicable mutation."""
+    op, name, target = _target(draw, name_or_operation, release, pins)
+    cases = []
+    for spec in MUTATIONS.values():
+        if (applied := spec.apply(draw, target)) is not None:
+            cases.append(_case(op, name, release, target, spec, applied))
+    return cases

@@ -15,13 +15,15 @@ from conformance.reference.cpo.inbound import Inbound
 from conformance.reference.cpo.model import Config, World
 from conformance.reference.cpo.service import CpoService
 
-INBOUND = Map([
-    Rule("/charging/v21/providers/<provider_id>/authorize-remote/start", endpoint="remote-start"),
-    Rule("/charging/v21/providers/<provider_id>/authorize-remote/stop", endpoint="remote-stop"),
-    Rule("/reservation/v11/providers/<provider_id>/reservation-start-request", endpoint="reservation-start"),
-    Rule("/reservation/v11/providers/<provider_id>/reservation-stop-request", endpoint="reservation-stop"),
-    Rule("/_trigger/<action>", endpoint="trigger"),
-])
+INBOUND = Map(
+    [
+        Rule("/charging/v21/providers/<provider_id>/authorize-remote/start", endpoint="remote-start"),
+        Rule("/charging/v21/providers/<provider_id>/authorize-remote/stop", endpoint="remote-stop"),
+        Rule("/reservation/v11/providers/<provider_id>/reservation-start-request", endpoint="reservation-start"),
+        Rule("/reservation/v11/providers/<provider_id>/reservation-stop-request", endpoint="reservation-stop"),
+        Rule("/_trigger/<action>", endpoint="trigger"),
+    ]
+)
 
 
 def _json(status: int, body: Any) -> Response:
@@ -50,8 +52,9 @@ class ReferenceCpo:
             if endpoint == "trigger":
                 response = self.trigger(args["action"], request)
             else:
-                status, body = self.inbound.handle(endpoint, args["provider_id"], request.get_data(),
-                                                   request.headers.get("Content-Type", ""))
+                status, body = self.inbound.handle(
+                    endpoint, args["provider_id"], request.get_data(), request.headers.get("Content-Type", "")
+                )
                 response = _json(status, body)
         except HTTPException as exc:
             response = _json(exc.code or 500, {"error": exc.description})
@@ -65,14 +68,17 @@ class ReferenceCpo:
         service = self.service
         try:
             if action == "push-evse-data":
-                return _json(200, _outcome(service.push_evse_data(args.get("action", "fullLoad"), args.get("evse_ids"))))
+                return _json(
+                    200, _outcome(service.push_evse_data(args.get("action", "fullLoad"), args.get("evse_ids")))
+                )
             if action == "push-evse-status":
                 if "status" in args:
                     with self.world.lock:
                         for evse_id in args.get("evse_ids") or []:
                             self.world.evses[evse_id].status = args["status"]
-                return _json(200, _outcome(service.push_evse_status(args.get("action", "fullLoad"),
-                                                                    args.get("evse_ids"))))
+                return _json(
+                    200, _outcome(service.push_evse_status(args.get("action", "fullLoad"), args.get("evse_ids")))
+                )
             if action == "push-all":
                 return _json(200, {"results": [_outcome(o) for o in service.push_all()]})
             if action == "authorize-start":

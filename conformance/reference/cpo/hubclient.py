@@ -3,6 +3,7 @@ one push at a time, and the same body on every retry."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -26,8 +27,11 @@ class Outcome:
 
     @property
     def accepted(self) -> bool:
-        return self.status == 200 and isinstance(self.body, dict) and (
-            self.body.get("Result") is True or self.body.get("AuthorizationStatus") == "Authorized")
+        return (
+            self.status == 200
+            and isinstance(self.body, dict)
+            and (self.body.get("Result") is True or self.body.get("AuthorizationStatus") == "Authorized")
+        )
 
 
 class HubClient:
@@ -40,12 +44,10 @@ class HubClient:
         self.http.close()
 
     def _wait(self, attempt: int, retry_after: str | None) -> None:
-        delay = min(self.config.max_backoff, self.config.backoff * 2 ** attempt) * random.uniform(0.5, 1.0)
+        delay = min(self.config.max_backoff, self.config.backoff * 2**attempt) * random.uniform(0.5, 1.0)
         if retry_after and "ignore-retry-after" not in self.config.defects:
-            try:
+            with contextlib.suppress(ValueError):
                 delay = max(delay, min(float(retry_after), 30.0))
-            except ValueError:
-                pass
         time.sleep(delay)
 
     def post(self, path: str, body: dict[str, Any], *, push: bool = False) -> Outcome:

@@ -28,8 +28,14 @@ def _validator(release: str, home: str, name: str) -> jsonschema.Draft7Validator
     return jsonschema.Draft7Validator(schema)
 
 
-def ack(result: bool, code: str, info: str = "", session_id: str | None = None, body: Any = None,
-        cpo_partner_session_id: str | None = None) -> dict[str, Any]:
+def ack(
+    result: bool,
+    code: str,
+    info: str = "",
+    session_id: str | None = None,
+    body: Any = None,
+    cpo_partner_session_id: str | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"Result": result, "StatusCode": {"Code": code}}
     if info:
         out["StatusCode"]["AdditionalInfo"] = info[:1000]
@@ -95,13 +101,19 @@ class Inbound:
         with self.world.lock:
             if problem := self._evse_problem(body["EvseID"], body["ProviderID"]):
                 return {**problem, **({"SessionID": body["SessionID"]} if "SessionID" in body else {})}
-            session = Session(body["SessionID"], body["EvseID"], body["Identification"], body["ProviderID"],
-                              emp_partner_session_id=body.get("EMPPartnerSessionID"))
+            session = Session(
+                body["SessionID"],
+                body["EvseID"],
+                body["Identification"],
+                body["ProviderID"],
+                emp_partner_session_id=body.get("EMPPartnerSessionID"),
+            )
             self.world.sessions[session.session_id] = session
             self.world.evses[body["EvseID"]].status = "Occupied"
             self.world.evses[body["EvseID"]].reserved_for = None
-        return ack(True, "000", session_id=session.session_id, body=body,
-                   cpo_partner_session_id=session.cpo_partner_session_id)
+        return ack(
+            True, "000", session_id=session.session_id, body=body, cpo_partner_session_id=session.cpo_partner_session_id
+        )
 
     def remote_stop(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.world.lock:
@@ -111,8 +123,9 @@ class Inbound:
             if session.evse_id != body["EvseID"]:
                 return ack(False, "018", "the session runs at another EVSE", body["SessionID"], body)
         threading.Thread(target=self.service.end_session, args=(session.session_id,), daemon=True).start()
-        return ack(True, "000", session_id=session.session_id, body=body,
-                   cpo_partner_session_id=session.cpo_partner_session_id)
+        return ack(
+            True, "000", session_id=session.session_id, body=body, cpo_partner_session_id=session.cpo_partner_session_id
+        )
 
     def reservation_start(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.world.lock:

@@ -56,8 +56,9 @@ class World:
     def __init__(self, config: Config):
         self.config = config
         self.lock = threading.RLock()
-        self.evses = {e: Evse(e, "OutOfService" if e in config.out_of_service else "Available")
-                      for e in config.evse_ids}
+        self.evses = {
+            e: Evse(e, "OutOfService" if e in config.out_of_service else "Available") for e in config.evse_ids
+        }
         self.sessions: dict[str, Session] = {}
 
     def evse_record(self, evse: Evse) -> dict[str, Any]:
@@ -68,8 +69,14 @@ class World:
             "ChargingStationID": station,
             "ChargingPoolID": self.config.operator_id + "*P1",
             "ChargingStationNames": [{"lang": "en", "value": f"Reference station {station[-4:]}"}],
-            "Address": {"Country": "DEU", "City": "Berlin", "Street": "Torstrasse", "PostalCode": "10119",
-                        "HouseNum": "1", "TimeZone": "UTC+01:00"},
+            "Address": {
+                "Country": "DEU",
+                "City": "Berlin",
+                "Street": "Torstrasse",
+                "PostalCode": "10119",
+                "HouseNum": "1",
+                "TimeZone": "UTC+01:00",
+            },
             "GeoCoordinates": {"DecimalDegree": {"Latitude": "52.529", "Longitude": "13.401"}},
             "Plugs": ["Type 2 Outlet"],
             "ChargingFacilities": [{"PowerType": "AC_3_PHASE", "Power": evse.power_kw}],
@@ -103,8 +110,11 @@ class World:
             "EvseID": session.evse_id,
             "Identification": session.identification,
             "SessionStart": stamp(session.started),
-            "ChargingStart": stamp(session.started + timedelta(seconds=1) if end - session.started
-                                   > timedelta(seconds=2) else session.started),
+            "ChargingStart": stamp(
+                session.started + timedelta(seconds=1)
+                if end - session.started > timedelta(seconds=2)
+                else session.started
+            ),
             "ChargingEnd": stamp(end),
             "SessionEnd": stamp(end),
             "ConsumedEnergy": energy,

@@ -34,16 +34,28 @@ class CpoService:
         if self._has("delta-as-full-load") and action == "update":
             action = "fullLoad"
         version = "v22" if self._has("old-evse-data-version") else "v23"
-        body = {"ActionType": action, "OperatorEvseData": {
-            "OperatorID": self.config.operator_id, "OperatorName": self.config.operator_name, "EvseDataRecord": records}}
+        body = {
+            "ActionType": action,
+            "OperatorEvseData": {
+                "OperatorID": self.config.operator_id,
+                "OperatorName": self.config.operator_name,
+                "EvseDataRecord": records,
+            },
+        }
         return self.hub.post(f"/evsepush/{version}/operators/{self._operator_path()}/data-records", body, push=True)
 
     def push_evse_status(self, action: str, evse_ids: list[str] | None = None) -> Outcome:
         with self.world.lock:
             evses = [self.world.evses[e] for e in (evse_ids or list(self.world.evses)) if e in self.world.evses]
             records = [{"EvseID": e.evse_id, "EvseStatus": e.status} for e in evses]
-        body = {"ActionType": action, "OperatorEvseStatus": {
-            "OperatorID": self.config.operator_id, "OperatorName": self.config.operator_name, "EvseStatusRecord": records}}
+        body = {
+            "ActionType": action,
+            "OperatorEvseStatus": {
+                "OperatorID": self.config.operator_id,
+                "OperatorName": self.config.operator_name,
+                "EvseStatusRecord": records,
+            },
+        }
         return self.hub.post(f"/evsepush/v21/operators/{self._operator_path()}/status-records", body, push=True)
 
     def push_all(self) -> list[Outcome]:
@@ -51,8 +63,10 @@ class CpoService:
         if not self._has("parallel-pushes"):
             return [self.push_evse_data("fullLoad"), self.push_evse_status("fullLoad")]
         results: list[Outcome] = []
-        threads = [threading.Thread(target=lambda f=f: results.append(f("fullLoad")))
-                   for f in (self.push_evse_data, self.push_evse_status)]
+        threads = [
+            threading.Thread(target=lambda f=f: results.append(f("fullLoad")))
+            for f in (self.push_evse_data, self.push_evse_status)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -63,13 +77,22 @@ class CpoService:
 
     def authorize_start(self, identification: dict[str, Any], evse_id: str) -> tuple[Outcome, Session | None]:
         partner_id = f"ref-{uuid.uuid4().hex[:12]}"
-        body = {"OperatorID": self.config.operator_id, "EvseID": evse_id, "Identification": identification,
-                "CPOPartnerSessionID": partner_id}
+        body = {
+            "OperatorID": self.config.operator_id,
+            "EvseID": evse_id,
+            "Identification": identification,
+            "CPOPartnerSessionID": partner_id,
+        }
         outcome = self.hub.post(f"/charging/v21/operators/{self._operator_path()}/authorize/start", body)
         if not outcome.accepted or not outcome.body.get("SessionID"):
             return outcome, None
-        session = Session(outcome.body["SessionID"], evse_id, identification, outcome.body.get("ProviderID"),
-                          cpo_partner_session_id=partner_id)
+        session = Session(
+            outcome.body["SessionID"],
+            evse_id,
+            identification,
+            outcome.body.get("ProviderID"),
+            cpo_partner_session_id=partner_id,
+        )
         with self.world.lock:
             self.world.sessions[session.session_id] = session
             if evse_id in self.world.evses:
@@ -81,8 +104,13 @@ class CpoService:
         identification = session.identification
         if self._has("stop-with-other-identification"):
             identification = {"RFIDMifareFamilyIdentification": {"UID": "0000FFFF"}}
-        body = {"SessionID": session_id, "OperatorID": self.config.operator_id, "EvseID": session.evse_id,
-                "Identification": identification, "CPOPartnerSessionID": session.cpo_partner_session_id}
+        body = {
+            "SessionID": session_id,
+            "OperatorID": self.config.operator_id,
+            "EvseID": session.evse_id,
+            "Identification": identification,
+            "CPOPartnerSessionID": session.cpo_partner_session_id,
+        }
         return self.hub.post(f"/charging/v21/operators/{self._operator_path()}/authorize/stop", body)
 
     def end_session(self, session_id: str) -> Outcome:
@@ -115,9 +143,13 @@ class CpoService:
     def notify(self, session_id: str, kind: str) -> Outcome:
         session = self.world.sessions[session_id]
         now = datetime.now(BERLIN).isoformat(timespec="seconds")
-        body: dict[str, Any] = {"Type": kind, "SessionID": session_id, "EvseID": session.evse_id,
-                                "OperatorID": self.config.operator_id,
-                                "CPOPartnerSessionID": session.cpo_partner_session_id}
+        body: dict[str, Any] = {
+            "Type": kind,
+            "SessionID": session_id,
+            "EvseID": session.evse_id,
+            "OperatorID": self.config.operator_id,
+            "CPOPartnerSessionID": session.cpo_partner_session_id,
+        }
         start = session.started.astimezone(BERLIN).isoformat(timespec="seconds")
         if kind == "Start":
             body["ChargingStart"] = start

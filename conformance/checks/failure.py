@@ -1,0 +1,23 @@
+"""A `Failure`: which requirement, what went wrong, and how to reproduce it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Failure:
+    requirement: str
+    title: str
+    body: str = ""
+    reproduce: str = ""
+
+    def render(self, seed: int | None = None) -> str:
+        lines = [f"[{self.requirement}] {self.title}"]
+        if self.body:
+            lines += ["", self.body]
+        if seed is not None:
+            lines += ["", f"seed: {seed}"]
+        if self.reproduce:
+            lines += ["", "reproduce:", self.reproduce]
+        return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Conformance suites per role: pytest modules that play Hubject against a SUT."""

@@ -1,0 +1,122 @@
+"""How the CPO handles Hubject's answers when they are refusals, errors, throttling or lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.hub import FakeHub, Fault
+from conformance.suites.cpo.helpers import RFID, available_evses, journal_text, of, rerun, settle, trigger, wait_for
+from conformance.suites.plugin import Verdict, requirement
+from conformance.sut import Sut
+
+STATUS, CDR, START = "PushEvseStatus.hub", "ChargeDetailRecord.hub", "AuthorizeStart.hub"
+
+
+def _push_status(sut: Sut) -> None:
+    trigger(sut, "push_evse_status", action="fullLoad", evse_ids=json.dumps(list(sut.evse_ids)))
+
+
+@pytest.mark.operation(STATUS, service="evsepush")
+@requirement("CPO-ACK-01")
+def test_refusal_is_not_retried(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    hub.script(STATUS, always=Fault.result_false("022"))
+    _push_status(sut)
+    calls = of(settle(hub, quiet=1.5, seconds=sut.retry_window), STATUS)
+    verdict.check(
+        len(calls) <= 1,
+        "CPO-ACK-01",
+        f"a push refused with Result false was sent {len(calls)} times",
+        journal_text(calls),
+        rerun(sut, seed, "test_refusal_is_not_retried"),
+    )
+    verdict.conclude()
+
+
+@pytest.mark.operation(STATUS, service="evsepush")
+@requirement("CPO-ACK-02")
+def test_server_errors_and_drops_are_retried(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    hub.script(STATUS, [Fault.http(503), Fault.drop(process=False), Fault.http(502)])
+    _push_status(sut)
+    calls = of(wait_for(hub, lambda cs: any(c.accepted for c in of(cs, STATUS)), sut.retry_window), STATUS)
+    verdict.check(
+        any(c.accepted for c in calls),
+        "CPO-ACK-02",
+        "after HTTP 503, a dropped connection and HTTP 502 the push was never delivered",
+        journal_text(calls),
+        rerun(sut, seed, "test_server_errors_and_drops_are_retried"),
+    )
+    verdict.conclude()
+
+
+@pytest.mark.operation(STATUS, service="evsepush")
+@requirement("CPO-ACK-03")
+def test_retry_after_is_honoured(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    wait = 1.0
+    hub.script(STATUS, [Fault.too_many_requests(wait)])
+    _push_status(sut)
+    calls = of(wait_for(hub, lambda cs: len(of(cs, STATUS)) >= 2, sut.retry_window), STATUS)
+    reproduce = rerun(sut, seed, "test_retry_after_is_honoured")
+    if verdict.check(
+        len(calls) >= 2, "CPO-ACK-03", "after HTTP 429 the push was not tried again", journal_text(calls), reproduce
+    ):
+        gap = calls[1].at - calls[0].at
+        verdict.check(
+            gap >= wait - 0.05,
+            "CPO-ACK-03",
+            f"retried {gap:.2f} s after a 429 with Retry-After: {wait:g}",
+            journal_text(calls),
+            reproduce,
+        )
+    verdict.conclude()
+
+
+@pytest.mark.operation(STATUS, service="evsepush")
+@requirement("CPO-ACK-05")
+def test_retries_are_bounded(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    hub.script(STATUS, always=Fault.http(503))
+    _push_status(sut)
+    calls = of(settle(hub, quiet=3.0, seconds=sut.retry_window + 5), STATUS)
+    verdict.check(
+        len(calls) <= sut.max_retries + 1,
+        "CPO-ACK-05",
+        f"{len(calls)} attempts against a failing hub; the declaration allows {sut.max_retries} retries",
+        journal_text(calls),
+        rerun(sut, seed, "test_retries_are_bounded"),
+    )
+    verdict.conclude()
+
+
+@pytest.mark.operation(CDR, service="cdrmgmt")
+@requirement("CPO-ACK-04")
+def test_lost_cdr_acknowledgement_resends_the_same_cdr(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    evse = available_evses(sut)[0]
+    trigger(sut, "authorize_start", identification=RFID, evse_id=evse)
+    starts = [
+        c
+        for c in of(wait_for(hub, lambda cs: any(c.accepted for c in of(cs, START)), sut.retry_window), START)
+        if c.accepted
+    ]
+    if not starts:
+        pytest.skip("no accepted AuthorizeStart (see CPO-AUTH-01)")
+    session_id = starts[-1].response["SessionID"]
+    hub.script(CDR, [Fault.delay(sut.outbound_timeout + 1.5)])  # stored, but the answer comes too late
+    trigger(sut, "end_session", session_id=session_id)
+    calls = of(wait_for(hub, lambda cs: len(of(cs, CDR)) >= 2, sut.retry_window), CDR)
+    reproduce = rerun(sut, seed, "test_lost_cdr_acknowledgement_resends_the_same_cdr")
+    if verdict.check(
+        len(calls) >= 2,
+        "CPO-ACK-04",
+        "the CDR whose acknowledgement was lost was not sent again",
+        journal_text(calls),
+        reproduce,
+    ):
+        verdict.check(
+            calls[1].body == calls[0].body,
+            "CPO-ACK-04",
+            "the CDR sent again differs from the first",
+            f"first:  {json.dumps(calls[0].body)[:600]}\nsecond: {json.dumps(calls[1].body)[:600]}",
+            reproduce,
+        )
+    verdict.conclude()

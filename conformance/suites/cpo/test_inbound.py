@@ -1,0 +1,212 @@
+"""Suite -> CPO: remote start/stop and reservations, valid and broken, as Hubject sends them."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.hub import FakeHub
+from conformance.oicp.limits import REMOTE_START_SECONDS
+from conformance.strategies import draw_many, every_mutation, invalid_cases
+from conformance.suites.cpo.helpers import (
+    ack_problems,
+    available_evses,
+    call_inbound,
+    case,
+    unknown_evse,
+)
+from conformance.suites.plugin import Verdict, requirement
+from conformance.sut import Sut
+
+START, STOP = "AuthorizeRemoteStart.cpo", "AuthorizeRemoteStop.cpo"
+RES_START, RES_STOP = "AuthorizeRemoteReservationStart.cpo", "AuthorizeRemoteReservationStop.cpo"
+
+
+def _start(sut: Sut, hub: FakeHub, seed: int, evse: str, timeout: float | None = None):
+    drawn = case(sut, START, seed, evse)
+    hub.open_session(drawn.body["SessionID"], evse, sut.provider_id, drawn.body["Identification"])
+    return drawn, call_inbound(sut, START, drawn, timeout or min(sut.timeout, REMOTE_START_SECONDS) + 1)
+
+
+def _stop(sut: Sut, seed: int, started, evse: str):
+    drawn = case(sut, STOP, seed, evse, session_id=started.body["SessionID"])
+    return call_inbound(sut, STOP, drawn)
+
+
+@pytest.mark.operation(START)
+@requirement("CPO-REMOTE-START-01", "CPO-REMOTE-START-03")
+def test_remote_start_is_accepted(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    evse = available_evses(sut)[0]
+    drawn, answer = _start(sut, hub, seed, evse)
+    problems = ack_problems(answer, sut.release)
+    verdict.check(
+        not problems,
+        "CPO-REMOTE-START-01",
+        "the RemoteStart answer is no valid acknowledgement",
+        "\n".join(problems),
+        answer.curl,
+    )
+    if not problems:
+        verdict.check(
+            answer.result is True and answer.code == "000",
+            "CPO-REMOTE-START-01",
+            f"a RemoteStart for available EVSE {evse} was not accepted",
+            answer.describe(),
+            answer.curl,
+        )
+        sid = answer.body.get("SessionID")
+        verdict.check(
+            sid in (None, drawn.body["SessionID"]),
+            "CPO-REMOTE-START-01",
+            "the acknowledgement names another SessionID than the request",
+            answer.describe(),
+            answer.curl,
+        )
+    verdict.check(
+        answer.status is not None and answer.elapsed <= REMOTE_START_SECONDS,
+        "CPO-REMOTE-START-03",
+        f"RemoteStart answered after {answer.elapsed:.1f} s (limit {REMOTE_START_SECONDS:g} s)",
+        answer.describe(),
+        answer.curl,
+    )
+    if answer.result is True:
+        _stop(sut, seed, drawn, evse)
+    verdict.conclude()
+
+
+@pytest.mark.operation(START)
+@requirement("CPO-REMOTE-START-02", "CPO-REMOTE-START-04", "CPO-REMOTE-START-05")
+def test_remote_start_refusals(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    evse = available_evses(sut)[0]
+    situations = [("unknown EVSE", unknown_evse(sut), {"603", "604"})]
+    if sut.out_of_service_evse:
+        situations.append(("EVSE out of service", sut.out_of_service_evse, {"700", "501"}))
+    first, answer = _start(sut, hub, seed, evse)
+    if answer.result is True:
+        situations.append(("EVSE busy with another session", evse, {"602"}))
+    for what, target, fitting in situations:
+        _, refused = _start(sut, hub, seed + 1, target)
+        problems = ack_problems(refused, sut.release)
+        if not verdict.check(
+            not problems and refused.result is False,
+            "CPO-REMOTE-START-02",
+            f"RemoteStart for {what} ({target}) was not refused with an acknowledgement",
+            "\n".join(problems) or refused.describe(),
+            refused.curl,
+        ):
+            continue
+        verdict.check(
+            refused.code != "000",
+            "CPO-REMOTE-START-04",
+            f"the refusal for {what} carries StatusCode 000 (success)",
+            refused.describe(),
+            refused.curl,
+        )
+        verdict.check(
+            refused.code in fitting,
+            "CPO-REMOTE-START-05",
+            f"the refusal for {what} carries StatusCode {refused.code}, expected one of {sorted(fitting)}",
+            refused.describe(),
+            refused.curl,
+        )
+    if answer.result is True:
+        _stop(sut, seed, first, evse)
+    verdict.conclude()
+
+
+@pytest.mark.operation(STOP)
+@requirement("CPO-REMOTE-STOP-01")
+def test_remote_stop(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    evse = available_evses(sut)[-1]
+    drawn, started = _start(sut, hub, seed, evse)
+    if started.result is not True:
+        pytest.skip(f"RemoteStart was not accepted ({started.describe()}); see CPO-REMOTE-START-01")
+    stopped = _stop(sut, seed, drawn, evse)
+    problems = ack_problems(stopped, sut.release)
+    verdict.check(
+        not problems and stopped.result is True,
+        "CPO-REMOTE-STOP-01",
+        "RemoteStop of a running session was not accepted",
+        "\n".join(problems) or stopped.describe(),
+        stopped.curl,
+    )
+    unknown = case(sut, STOP, seed + 7, evse)
+    answer = call_inbound(sut, STOP, unknown)
+    problems = ack_problems(answer, sut.release)
+    verdict.check(
+        not problems and answer.result is False,
+        "CPO-REMOTE-STOP-01",
+        "RemoteStop of an unknown session was not refused with an acknowledgement",
+        "\n".join(problems) or answer.describe(),
+        answer.curl,
+    )
+    verdict.conclude()
+
+
+def _inbound_operations(sut: Sut) -> list[str]:
+    return [START, STOP] + ([RES_START, RES_STOP] if sut.has("reservation") else [])
+
+
+@pytest.mark.operation(START)
+@requirement("CPO-IN-INVALID-01")
+def test_invalid_requests_are_refused(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    for op_id in _inbound_operations(sut):
+        [cases] = draw_many(every_mutation(op_id, sut.release), 1, seed)
+        for drawn in cases:
+            if drawn.mutation == "path-id-mismatch":
+                continue
+            answer = call_inbound(sut, op_id, drawn)
+            bad = answer.status is None or answer.status >= 500 or answer.result is True
+            verdict.check(
+                not bad,
+                "CPO-IN-INVALID-01",
+                f"{op_id}: request with {drawn.describe()} was not refused ({answer.describe()[:200]})",
+                f"expected: {drawn.expected}",
+                answer.curl,
+            )
+    verdict.conclude()
+
+
+@pytest.mark.operation(START)
+@requirement("CPO-IN-PATH-01")
+def test_path_provider_must_match_body(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    for op_id in (START, STOP):
+        [drawn] = draw_many(invalid_cases(op_id, sut.release, mutation="path-id-mismatch"), 1, seed)
+        answer = call_inbound(sut, op_id, drawn)
+        verdict.check(
+            answer.status is not None and answer.status < 500 and answer.result is not True,
+            "CPO-IN-PATH-01",
+            f"{op_id} with path providerID {drawn.path_params.get('providerID')} "
+            f"and body ProviderID {drawn.body.get('ProviderID')} was served",
+            answer.describe(),
+            answer.curl,
+        )
+    verdict.conclude()
+
+
+@pytest.mark.operation(RES_START)
+@requirement("CPO-RESERVATION-01")
+def test_reservation_start_and_stop(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    if not sut.has("reservation"):
+        pytest.skip(f"{sut.source} does not declare the optional feature 'reservation'")
+    evse = available_evses(sut)[0]
+    start = case(sut, RES_START, seed, evse)
+    answer = call_inbound(sut, RES_START, start)
+    problems = ack_problems(answer, sut.release)
+    verdict.check(
+        not problems and answer.result is True,
+        "CPO-RESERVATION-01",
+        f"reservation of available EVSE {evse} was not accepted",
+        "\n".join(problems) or answer.describe(),
+        answer.curl,
+    )
+    stop = case(sut, RES_STOP, seed, evse, session_id=start.body.get("SessionID"))
+    answer = call_inbound(sut, RES_STOP, stop)
+    problems = ack_problems(answer, sut.release)
+    verdict.check(
+        not problems and answer.result is True,
+        "CPO-RESERVATION-01",
+        "cancelling the reservation was not accepted",
+        "\n".join(problems) or answer.describe(),
+        answer.curl,
+    )
+    verdict.conclude()

@@ -1,0 +1,75 @@
+"""Calling the SUT's inbound endpoints as Hubject would, with a timeout and a copy-paste reproduction."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from conformance.catalog import Operation
+from conformance.strategies import Case
+from conformance.sut.declaration import Sut
+
+
+@dataclass
+class Answer:
+    """The SUT's answer (status None: none came) and how to ask again by hand."""
+
+    status: int | None
+    body: Any
+    text: str
+    elapsed: float
+    error: str | None
+    curl: str
+
+    @property
+    def result(self) -> Any:
+        return self.body.get("Result") if isinstance(self.body, dict) else None
+
+    @property
+    def code(self) -> str | None:
+        status = self.body.get("StatusCode") if isinstance(self.body, dict) else None
+        return status.get("Code") if isinstance(status, dict) else None
+
+    def describe(self) -> str:
+        if self.status is None:
+            return f"no answer after {self.elapsed:.1f} s ({self.error})"
+        return f"HTTP {self.status} after {self.elapsed:.2f} s: {self.text[:500]}"
+
+
+def url_for(sut: Sut, op: Operation, params: dict[str, str]) -> str:
+    return sut.base_url + op.path.format(**{"operatorID": sut.operator_id, "providerID": sut.provider_id, **params})
+
+
+def curl(url: str, case: Case) -> str:
+    payload = case.payload()
+    head = f"curl -sS -X POST {shlex.quote(url)} -H {shlex.quote('Content-Type: ' + case.content_type)}"
+    if len(payload) > 4000:
+        return f"{head} --data-binary @body.json   # body: {len(payload)} bytes ({case.describe()})"
+    return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
+
+
+def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> Answer:
+    """POST the case to the SUT; never raises for what the SUT does, never waits past `timeout`."""
+    url = url_for(sut, op, case.path_params)
+    started = time.monotonic()
+    reproduce = curl(url, case)
+    try:
+        response = httpx.post(
+            url,
+            content=case.payload(),
+            headers={"Content-Type": case.content_type},
+            timeout=timeout or sut.timeout,
+            verify=sut.tls,
+        )
+    except httpx.HTTPError as exc:
+        return Answer(None, None, "", time.monotonic() - started, f"{type(exc).__name__}: {exc}", reproduce)
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    return Answer(response.status_code, body, response.text, time.monotonic() - started, None, reproduce)

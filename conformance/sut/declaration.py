@@ -1,0 +1,195 @@
+"""`oicp-sut.toml`: what the SUT is, where it listens, and how to make it call the hub.
+
+Every key is checked: an unknown key or a wrong type is a `ConfigError` naming the file and the key.
+See `fixtures/oicp-sut.example.toml` for a commented example.
+"""
+
+from __future__ import annotations
+
+import ssl
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+FEATURES = ("authorize_stop", "reservation", "charging_notifications", "dynamic_pricing")
+TRIGGERS = (
+    "push_evse_data",
+    "push_evse_status",
+    "authorize_start",
+    "authorize_stop",
+    "end_session",
+    "send_notification",
+    "push_pricing",
+)
+
+
+class ConfigError(Exception):
+    """A declaration the suite cannot use; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """How to make the SUT do one outbound action: an HTTP request or a shell command, with placeholders."""
+
+    name: str
+    method: str = "POST"
+    url: str = ""
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    command: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Sut:
+    role: str
+    release: str
+    base_url: str
+    operator_id: str
+    evse_ids: tuple[str, ...]
+    provider_id: str = "DE-DCB"
+    out_of_service_evse: str | None = None
+    features: frozenset[str] = frozenset()
+    timeout: float = 10.0
+    hub_host: str = "127.0.0.1"
+    hub_port: int = 0
+    hub_prefix: str = "/api/oicp"
+    tls_verify: bool = True
+    tls_ca_file: str | None = None
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    outbound_timeout: float = 2.0
+    max_retries: int = 4
+    retry_window: float = 30.0
+    triggers: dict[str, Trigger] = field(default_factory=dict)
+    source: str = "(built-in)"
+    name: str = ""
+
+    def has(self, feature: str) -> bool:
+        return feature in self.features
+
+    @property
+    def tls(self) -> Any:
+        """What httpx takes as `verify`: an SSL context with the CA and client certificate, or a bool."""
+        if not (self.tls_ca_file or self.tls_cert_file):
+            return self.tls_verify
+        context = ssl.create_default_context(cafile=self.tls_ca_file)
+        if not self.tls_verify:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        if self.tls_cert_file:
+            context.load_cert_chain(self.tls_cert_file, self.tls_key_file)
+        return context
+
+
+_TOP = {
+    "role": str,
+    "release": str,
+    "base_url": str,
+    "operator_id": str,
+    "evse_ids": list,
+    "provider_id": str,
+    "out_of_service_evse": str,
+    "features": list,
+    "timeout": (int, float),
+    "name": str,
+    "hub": dict,
+    "tls": dict,
+    "outbound": dict,
+    "triggers": dict,
+}
+_HUB = {"host": str, "port": int, "prefix": str}
+_TLS = {"verify": bool, "ca_file": str, "cert_file": str, "key_file": str}
+_OUTBOUND = {"timeout": (int, float), "max_retries": int, "retry_window": (int, float)}
+_TRIGGER = {"method": str, "url": str, "body": str, "headers": dict, "command": str, "timeout": (int, float)}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+    (int, float): "a number",
+}
+
+
+def _check(source: str, table: dict[str, Any], spec: dict[str, Any], where: str) -> None:
+    for key, value in table.items():
+        name = f"{where}{key}"
+        if key not in spec:
+            known = ", ".join(sorted(spec))
+            raise ConfigError(f"{source}: unknown key {name!r} (known here: {known})")
+        expected = spec[key]
+        wrong = isinstance(value, bool) and expected in (int, (int, float))
+        if wrong or not isinstance(value, expected):
+            raise ConfigError(f"{source}: {name} must be {_TYPE_NAMES[expected]}, got {value!r}")
+
+
+def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
+    """A `Sut` from parsed TOML, or ConfigError naming what is wrong."""
+    _check(source, data, _TOP, "")
+    for section, spec in (("hub", _HUB), ("tls", _TLS), ("outbound", _OUTBOUND)):
+        _check(source, data.get(section, {}), spec, f"{section}.")
+    for key in ("role", "base_url", "operator_id", "evse_ids"):
+        if key not in data:
+            raise ConfigError(f"{source}: missing required key {key!r}")
+    if data["role"] != "cpo":
+        raise ConfigError(f'{source}: role must be "cpo" (the EMP suite does not exist yet), got {data["role"]!r}')
+    url = urlparse(data["base_url"])
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ConfigError(f"{source}: base_url must be an http(s) URL, got {data['base_url']!r}")
+    evses = data["evse_ids"]
+    if not evses or not all(isinstance(e, str) for e in evses):
+        raise ConfigError(f"{source}: evse_ids must be a non-empty array of EvseIDs")
+    features = data.get("features", [])
+    if unknown := [f for f in features if f not in FEATURES]:
+        raise ConfigError(f"{source}: unknown feature(s) {unknown} in features (known: {', '.join(FEATURES)})")
+    triggers = {}
+    for name, raw in data.get("triggers", {}).items():
+        if name not in TRIGGERS:
+            raise ConfigError(f"{source}: unknown trigger 'triggers.{name}' (known: {', '.join(TRIGGERS)})")
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{source}: triggers.{name} must be a table")
+        _check(source, raw, _TRIGGER, f"triggers.{name}.")
+        if bool(raw.get("url")) == bool(raw.get("command")):
+            raise ConfigError(f"{source}: triggers.{name} needs exactly one of 'url' or 'command'")
+        triggers[name] = Trigger(name=name, **raw)
+    hub, tls, outbound = data.get("hub", {}), data.get("tls", {}), data.get("outbound", {})
+    release = data.get("release", "2.3")
+    if release not in ("2.2", "2.3"):
+        raise ConfigError(f'{source}: release must be "2.3" or "2.2", got {release!r}')
+    return Sut(
+        role="cpo",
+        release=release,
+        base_url=data["base_url"].rstrip("/"),
+        operator_id=data["operator_id"],
+        evse_ids=tuple(evses),
+        provider_id=data.get("provider_id", "DE-DCB"),
+        out_of_service_evse=data.get("out_of_service_evse"),
+        features=frozenset(features),
+        timeout=float(data.get("timeout", 10.0)),
+        hub_host=hub.get("host", "127.0.0.1"),
+        hub_port=hub.get("port", 0),
+        hub_prefix=hub.get("prefix", "/api/oicp"),
+        tls_verify=tls.get("verify", True),
+        tls_ca_file=tls.get("ca_file"),
+        tls_cert_file=tls.get("cert_file"),
+        tls_key_file=tls.get("key_file"),
+        outbound_timeout=float(outbound.get("timeout", 2.0)),
+        max_retries=outbound.get("max_retries", 4),
+        retry_window=float(outbound.get("retry_window", 30.0)),
+        triggers=triggers,
+        source=source,
+        name=data.get("name", source),
+    )
+
+
+def load(path: Path) -> Sut:
+    """Read and check a declaration file."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file (write one with the example in fixtures/oicp-sut.example.toml)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse(data, str(path))
