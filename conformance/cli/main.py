@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from conformance import __version__
-from conformance.cli import catalog, generate, hub, schemas, validate
+from conformance.cli import catalog, defects, generate, hub, reference, run, schemas, validate
 from conformance.cli.errors import EXIT_BAD_INPUT, UsageError
 
-SUBCOMMANDS = (validate, catalog, generate, hub, schemas)
+SUBCOMMANDS = (run, defects, reference, validate, catalog, generate, hub, schemas)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -50,17 +50,18 @@ class HubClient:
                 delay = max(delay, min(float(retry_after), 30.0))
         time.sleep(delay)
 
-    def post(self, path: str, body: dict[str, Any], *, push: bool = False) -> Outcome:
+    def post(self, path: str, body: dict[str, Any], *, push: bool = False, budget: int | None = None) -> Outcome:
         """POST `body` to the hub, retrying what may succeed later and nothing that will not."""
         if push and "parallel-pushes" not in self.config.defects:
             with self.push_lock:
-                return self._post(path, body)
-        return self._post(path, body)
+                return self._post(path, body, budget)
+        return self._post(path, body, budget)
 
-    def _post(self, path: str, body: dict[str, Any]) -> Outcome:
+    def _post(self, path: str, body: dict[str, Any], budget: int | None = None) -> Outcome:
         url = self.config.hub_url.rstrip("/") + path
         attempts, status, answer = 0, 0, None
-        budget = 1 if "no-retry-on-5xx" in self.config.defects else self.config.max_retries + 1
+        if budget is None:
+            budget = 1 if "no-retry-on-5xx" in self.config.defects else self.config.max_retries + 1
         while attempts < budget:
             attempts += 1
             retry_after = None

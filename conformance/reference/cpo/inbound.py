@@ -14,6 +14,8 @@ from conformance.paths import schemas_dir
 from conformance.reference.cpo.model import Session, World
 from conformance.reference.cpo.service import CpoService
 
+MAX_REQUEST_BYTES = 1024 * 1024  # remote start/stop and reservations are a few hundred bytes
+
 MESSAGES = {
     "remote-start": ("charging/v21", "eRoamingAuthorizeRemoteStart"),
     "remote-stop": ("charging/v21", "eRoamingAuthorizeRemoteStop"),
@@ -61,6 +63,8 @@ class Inbound:
         """HTTP status and acknowledgement for one inbound call."""
         if kind == "remote-start" and self._has("remote-start-slow"):
             time.sleep(10.5)
+        if len(raw) > MAX_REQUEST_BYTES and not self._has("accept-invalid-requests"):
+            return 413, ack(False, "022", f"request larger than {MAX_REQUEST_BYTES} bytes")
         if not content_type.lower().startswith("application/json") and not self._has("accept-invalid-requests"):
             return 415, ack(False, "022", "content type must be application/json")
         try:

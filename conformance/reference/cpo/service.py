@@ -131,7 +131,7 @@ class CpoService:
         return outcome
 
     def _resend_changed(self, path: str, session: Session) -> Outcome:
-        outcome = self.hub.post(path, session.cdr or {})
+        outcome = self.hub.post(path, session.cdr or {}, budget=1)
         if outcome.status == 0:  # no answer: "re-create" the CDR, changing it (the defect)
             session.ended = datetime.now(UTC)
             session.cdr = self.world.cdr(session)

@@ -6,7 +6,7 @@ import pytest
 
 from conformance.hub import FakeHub
 from conformance.oicp.limits import REMOTE_START_SECONDS
-from conformance.strategies import draw_many, every_mutation, invalid_cases
+from conformance.strategies import Pins, draw_many, every_mutation, invalid_cases
 from conformance.suites.cpo.helpers import (
     ack_problems,
     available_evses,
@@ -19,6 +19,10 @@ from conformance.sut import Sut
 
 START, STOP = "AuthorizeRemoteStart.cpo", "AuthorizeRemoteStop.cpo"
 RES_START, RES_STOP = "AuthorizeRemoteReservationStart.cpo", "AuthorizeRemoteReservationStop.cpo"
+
+
+def _pins(sut: Sut, evse: str) -> Pins:
+    return Pins(operator_id=sut.operator_id, provider_id=sut.provider_id, evse_ids=(evse,))
 
 
 def _start(sut: Sut, hub: FakeHub, seed: int, evse: str, timeout: float | None = None):
@@ -149,8 +153,9 @@ def _inbound_operations(sut: Sut) -> list[str]:
 @pytest.mark.operation(START)
 @requirement("CPO-IN-INVALID-01")
 def test_invalid_requests_are_refused(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    pins = _pins(sut, available_evses(sut)[0])  # everything right but the one mutation
     for op_id in _inbound_operations(sut):
-        [cases] = draw_many(every_mutation(op_id, sut.release), 1, seed)
+        [cases] = draw_many(every_mutation(op_id, sut.release, pins), 1, seed)
         for drawn in cases:
             if drawn.mutation == "path-id-mismatch":
                 continue
@@ -169,17 +174,20 @@ def test_invalid_requests_are_refused(sut: Sut, hub: FakeHub, seed: int, verdict
 @pytest.mark.operation(START)
 @requirement("CPO-IN-PATH-01")
 def test_path_provider_must_match_body(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
-    for op_id in (START, STOP):
-        [drawn] = draw_many(invalid_cases(op_id, sut.release, mutation="path-id-mismatch"), 1, seed)
-        answer = call_inbound(sut, op_id, drawn)
-        verdict.check(
-            answer.status is not None and answer.status < 500 and answer.result is not True,
-            "CPO-IN-PATH-01",
-            f"{op_id} with path providerID {drawn.path_params.get('providerID')} "
-            f"and body ProviderID {drawn.body.get('ProviderID')} was served",
-            answer.describe(),
-            answer.curl,
-        )
+    evse = available_evses(sut)[0]
+    [drawn] = draw_many(invalid_cases(START, sut.release, _pins(sut, evse), mutation="path-id-mismatch"), 1, seed)
+    hub.open_session(drawn.body["SessionID"], evse, sut.provider_id, drawn.body["Identification"])
+    answer = call_inbound(sut, START, drawn)
+    verdict.check(
+        answer.status is not None and answer.status < 500 and answer.result is not True,
+        "CPO-IN-PATH-01",
+        f"RemoteStart with path providerID {drawn.path_params.get('providerID')} and body ProviderID "
+        f"{drawn.body.get('ProviderID')} was served",
+        answer.describe(),
+        answer.curl,
+    )
+    if answer.result is True:  # free the EVSE again
+        call_inbound(sut, STOP, case(sut, STOP, seed, evse, session_id=drawn.body["SessionID"]))
     verdict.conclude()
 
 

@@ -1,0 +1,59 @@
+"""`oicp-sut.toml`: the example loads; every kind of mistake is named with its key."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conformance.sut import ConfigError, load, parse
+from tests.helpers import FIXTURES
+
+EXAMPLE = FIXTURES / "oicp-sut.example.toml"
+
+
+def base() -> dict:
+    return tomllib.loads(EXAMPLE.read_text())
+
+
+def test_example_loads() -> None:
+    sut = load(EXAMPLE)
+    assert (sut.operator_id, sut.hub_port, sut.release) == ("DE*ACM", 8080, "2.3")
+    assert sut.has("reservation") and not sut.has("dynamic_pricing")
+    assert sut.triggers["push_evse_status"].command.startswith("acme-cli")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(colour="red"), "unknown key 'colour'"),
+        (lambda d: d["hub"].update(porty=1), "unknown key 'hub.porty'"),
+        (lambda d: d["hub"].update(port="8080"), "hub.port must be an integer, got '8080'"),
+        (lambda d: d.update(timeout=True), "timeout must be a number, got True"),
+        (lambda d: d.pop("operator_id"), "missing required key 'operator_id'"),
+        (lambda d: d.update(role="emp"), 'role must be "cpo"'),
+        (lambda d: d.update(base_url="localhost:9000"), "base_url must be an http(s) URL"),
+        (lambda d: d.update(evse_ids=[]), "evse_ids must be a non-empty array"),
+        (lambda d: d.update(features=["teleport"]), "unknown feature(s) ['teleport']"),
+        (lambda d: d["triggers"].update(launch={"url": "x"}), "unknown trigger 'triggers.launch'"),
+        (lambda d: d["triggers"]["end_session"].update(command="x"), "needs exactly one of 'url' or 'command'"),
+        (lambda d: d["triggers"]["end_session"].update(verb="GET"), "unknown key 'triggers.end_session.verb'"),
+        (lambda d: d.update(release="3.0"), 'release must be "2.3" or "2.2"'),
+    ],
+)
+def test_mistakes_name_the_key(change, message: str) -> None:
+    data = base()
+    change(data)
+    with pytest.raises(ConfigError) as error:
+        parse(data, "my.toml")
+    assert str(error.value).startswith("my.toml: ") and message in str(error.value)
+
+
+def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
+    broken = tmp_path / "sut.toml"
+    broken.write_text('role = "cpo"\nbase_url = \n')
+    with pytest.raises(ConfigError, match=r"sut.toml: not valid TOML: .*line 2"):
+        load(broken)
+    with pytest.raises(ConfigError, match="no such file"):
+        load(tmp_path / "absent.toml")
