@@ -462,3 +462,21 @@ def test_hub_errors_surface_in_the_test(fake_hub: FakeHub, monkeypatch: pytest.M
     assert answer.status_code == 500 and answer.json()["message"] == "Hubject system error."
     with pytest.raises(AssertionError, match="checked inside the handler"):
         fake_hub.check()
+
+
+def test_reset_wakes_delayed_calls_and_keeps_them_out_of_the_next_journal(fake_hub: FakeHub) -> None:
+    fake_hub.script("PushEvseStatus.hub", [Fault.delay(30)])
+    body = {"ActionType": "update", "OperatorEvseStatus": {"OperatorID": OP, "EvseStatusRecord": []}}
+    answered: list[int] = []
+    late = threading.Thread(
+        target=lambda: answered.append(
+            post(fake_hub, "PushEvseStatus.hub", body, timeout=10, operatorID=OP).status_code
+        )
+    )
+    late.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    fake_hub.reset()
+    late.join(5)
+    assert answered == [200] and time.monotonic() - started < 5  # woken, not after 30 s
+    assert fake_hub.calls() == []

@@ -92,6 +92,7 @@ class FakeHub:
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._generation = 0
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -122,7 +123,13 @@ class FakeHub:
         self._server.expect_request(re.compile(".*"), method=METHOD_ALL).respond_with_handler(self.handle)
 
     def reset(self) -> None:
-        """Forget calls, state, scripts and handler errors (between tests, or between @given examples)."""
+        """Forget calls, state, scripts and handler errors (between tests, or between @given examples).
+
+        Requests still held by a scripted delay are woken, and their calls are not journaled: a test
+        never sees a call that an earlier test caused."""
+        self._generation += 1
+        self._stopping.set()
+        self._stopping = threading.Event()
         self._server.clear()
         self._server.clear_all_handlers()
         self._route_all()
@@ -203,6 +210,7 @@ class FakeHub:
 
     def handle(self, request: Request) -> Response:
         call = Call(seq=self.journal.next_seq(), at=time.time(), method=request.method, path=request.path)
+        generation = self._generation
         started = time.monotonic()
         try:
             response = self._handle(request, call)
@@ -216,7 +224,8 @@ class FakeHub:
             call.response = answers.fault_body("Hubject system error.")
             response = _json(500, call.response)
         call.duration = time.monotonic() - started
-        self._record(call)
+        if generation == self._generation:
+            self._record(call)
         return response
 
     def _record(self, call: Call) -> None:
