@@ -290,8 +290,8 @@ class FakeHub:
 
     def _leave_push(self, key: str | None) -> None:
         if key is not None:
-            with self._lock:
-                self.state.in_flight[key] -= 1
+            with self._lock:  # a reset may have cleared the count while this push was held by a delay
+                self.state.in_flight[key] = max(0, self.state.in_flight.get(key, 0) - 1)
 
     def _rate_limited(self, partner: str) -> int | None:
         if self.rate_limit is None:
