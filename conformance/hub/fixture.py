@@ -23,6 +23,5 @@ def fake_hub_server() -> Iterator[FakeHub]:
 @pytest.fixture
 def fake_hub(fake_hub_server: FakeHub) -> Iterator[FakeHub]:
     """A clean fake hub; errors raised while it handled this test's requests fail this test."""
-    fake_hub_server.reset()
-    yield fake_hub_server
-    fake_hub_server.check()
+    with fake_hub_server.clean() as hub:
+        yield hub

@@ -15,7 +15,8 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pytest_httpserver import HTTPServer
@@ -139,6 +140,13 @@ class FakeHub:
         with self._lock:
             self._counts.clear()
             self._recent.clear()
+
+    @contextmanager
+    def clean(self) -> Iterator[FakeHub]:
+        """Reset before, and raise what went wrong inside the hub after: one test's worth of hub."""
+        self.reset()
+        yield self
+        self.check()
 
     def check(self) -> None:
         """Raise what went wrong inside the hub while it handled requests (assertions first)."""

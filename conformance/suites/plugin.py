@@ -121,9 +121,8 @@ def hub_server(sut: Sut) -> Iterator[FakeHub]:
 @pytest.fixture
 def hub(hub_server: FakeHub) -> Iterator[FakeHub]:
     """The fake hub, clean for this test; errors inside it fail this test."""
-    hub_server.reset()
-    yield hub_server
-    hub_server.check()
+    with hub_server.clean() as clean_hub:
+        yield clean_hub
 
 
 @pytest.fixture(autouse=True)
@@ -156,6 +155,10 @@ class Verdict:
         if not ok:
             self.add(requirement, title, body, reproduce)
         return ok
+
+    def about(self, answer: Any, ok: bool, requirement: str, title: str, body: str | None = None) -> bool:
+        """`check` for a SUT answer: the answer is the failure's body, its curl command the reproduction."""
+        return self.check(ok, requirement, title, body or answer.describe(), answer.curl)
 
     def conclude(self) -> None:
         self.node.user_properties.append((FAILURES_KEY, [f.__dict__ for f in self.failures]))

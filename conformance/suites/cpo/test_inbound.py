@@ -50,27 +50,24 @@ def test_remote_start_is_accepted(sut: Sut, hub: FakeHub, seed: int, verdict: Ve
         answer.curl,
     )
     if not problems:
-        verdict.check(
+        verdict.about(
+            answer,
             answer.result is True and answer.code == "000",
             "CPO-REMOTE-START-01",
             f"a RemoteStart for available EVSE {evse} was not accepted",
-            answer.describe(),
-            answer.curl,
         )
         sid = answer.body.get("SessionID")
-        verdict.check(
+        verdict.about(
+            answer,
             sid in (None, drawn.body["SessionID"]),
             "CPO-REMOTE-START-01",
             "the acknowledgement names another SessionID than the request",
-            answer.describe(),
-            answer.curl,
         )
-    verdict.check(
+    verdict.about(
+        answer,
         answer.status is not None and answer.elapsed <= REMOTE_START_SECONDS,
         "CPO-REMOTE-START-03",
         f"RemoteStart answered after {answer.elapsed:.1f} s (limit {REMOTE_START_SECONDS:g} s)",
-        answer.describe(),
-        answer.curl,
     )
     if answer.result is True:
         _stop(sut, seed, drawn, evse)
@@ -98,19 +95,17 @@ def test_remote_start_refusals(sut: Sut, hub: FakeHub, seed: int, verdict: Verdi
             refused.curl,
         ):
             continue
-        verdict.check(
+        verdict.about(
+            refused,
             refused.code != "000",
             "CPO-REMOTE-START-04",
             f"the refusal for {what} carries StatusCode 000 (success)",
-            refused.describe(),
-            refused.curl,
         )
-        verdict.check(
+        verdict.about(
+            refused,
             refused.code in fitting,
             "CPO-REMOTE-START-05",
             f"the refusal for {what} carries StatusCode {refused.code}, expected one of {sorted(fitting)}",
-            refused.describe(),
-            refused.curl,
         )
     if answer.result is True:
         _stop(sut, seed, first, evse)
@@ -178,13 +173,12 @@ def test_path_provider_must_match_body(sut: Sut, hub: FakeHub, seed: int, verdic
     [drawn] = draw_many(invalid_cases(START, sut.release, _pins(sut, evse), mutation="path-id-mismatch"), 1, seed)
     hub.open_session(drawn.body["SessionID"], evse, sut.provider_id, drawn.body["Identification"])
     answer = call_inbound(sut, START, drawn)
-    verdict.check(
+    verdict.about(
+        answer,
         answer.status is not None and answer.status < 500 and answer.result is not True,
         "CPO-IN-PATH-01",
         f"RemoteStart with path providerID {drawn.path_params.get('providerID')} and body ProviderID "
         f"{drawn.body.get('ProviderID')} was served",
-        answer.describe(),
-        answer.curl,
     )
     if answer.result is True:  # free the EVSE again
         call_inbound(sut, STOP, case(sut, STOP, seed, evse, session_id=drawn.body["SessionID"]))
