@@ -14,11 +14,16 @@ EXAMPLE = FIXTURES / "oicp-sut.example.toml"
 
 
 def base() -> dict:
-    return tomllib.loads(EXAMPLE.read_text())
+    data = tomllib.loads(EXAMPLE.read_text())
+    data.pop("headers")  # its ${ACME_API_KEY} would need the environment
+    return data
 
 
-def test_example_loads() -> None:
+def test_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACME_API_KEY", "k")
     sut = load(EXAMPLE)
+    assert sut.headers == {"X-Api-Key": "k"} and sut.redacted["k"] == "${ACME_API_KEY}"
+    assert sut.inbound["AuthorizeRemoteStop.cpo"].headers == {"X-Tenant": "acme"}
     assert (sut.operator_id, sut.hub_port, sut.release) == ("DE*ACM", 8080, "2.3")
     assert sut.has("reservation") and not sut.has("dynamic_pricing")
     assert sut.triggers["push_evse_status"].command.startswith("acme-cli")

@@ -17,6 +17,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--hub", default="http://127.0.0.1:8080/api/oicp", help="the hub's base URL")
     p.add_argument("--defect", action="append", default=[], help="plant a named defect (see `defects --list`)")
+    p.add_argument(
+        "--custom-urls",
+        action="store_true",
+        help="serve /oicp/<operation>?provider=ID instead of the official path templates, as many deployed CPOs do",
+    )
+    p.add_argument("--api-key", help="require this value in the X-Api-Key header of inbound calls")
     p.set_defaults(run=run)
 
 
@@ -25,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
     if unknown := [d for d in args.defect if d not in DEFECTS]:
         raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --list` names them")
-    cpo = ReferenceCpo(Config(hub_url=args.hub, defects=frozenset(args.defect)))
+    cpo = ReferenceCpo(
+        Config(hub_url=args.hub, defects=frozenset(args.defect), custom_urls=args.custom_urls, api_key=args.api_key)
+    )
     try:
         url = cpo.start(port=args.port)
     except (OSError, SystemExit) as exc:

@@ -11,6 +11,7 @@ import httpx
 
 from conformance.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
 from conformance.profiles import CI, DEV
+from conformance.sut import Sut
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,12 +38,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _probe(base_url: str, timeout: float) -> None:
-    """Any HTTP answer means reachable; no answer is exit 2 before any test runs."""
+def _probe(sut: Sut) -> None:
+    """Reachable (any HTTP answer) and authorised (no 401/403 with the declared headers), or exit 2 now."""
+    from conformance.catalog import load_release
+    from conformance.sut.client import headers_for, url_for
+
+    op = load_release(sut.release).operation("AuthorizeRemoteStop.cpo")
+    url = url_for(sut, op, {})
     try:
-        httpx.post(base_url.rstrip("/") + "/", content=b"{}", timeout=min(timeout, 10.0), verify=False)
+        answer = httpx.post(
+            url,
+            content=b"{}",
+            timeout=min(sut.timeout, 10.0),
+            verify=sut.tls,
+            headers={**headers_for(sut, op), "Content-Type": "application/json"},
+        )
     except httpx.HTTPError as exc:
-        raise UsageError(f"SUT unreachable at {base_url}: {type(exc).__name__}: {exc}") from exc
+        raise UsageError(f"SUT unreachable at {url}: {type(exc).__name__}: {exc}") from exc
+    if answer.status_code in (401, 403):
+        raise UsageError(
+            f"authorisation problem: {url} answered HTTP {answer.status_code} to the declared headers "
+            f"({', '.join(headers_for(sut, op)) or 'none'}); check [headers] and [inbound.*.headers] in "
+            f"{sut.source} (values written as ${{VAR}} are read from the environment)"
+        )
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -72,7 +90,7 @@ def check_arguments(args: argparse.Namespace) -> None:
                 "outbound checks will find no calls",
                 file=sys.stderr,
             )
-        _probe(sut.base_url, sut.timeout)
+        _probe(sut)
     elif args.release and args.release != "2.3":
         raise UsageError("the bundled reference CPO speaks OICP 2.3; test 2.2 with your own --sut")
 

@@ -7,6 +7,7 @@ import shlex
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -42,12 +43,25 @@ class Answer:
 
 
 def url_for(sut: Sut, op: Operation, params: dict[str, str]) -> str:
-    return sut.base_url + op.path.format(**{"operatorID": sut.operator_id, "providerID": sut.provider_id, **params})
+    """The declared URL of the operation, else the official path template under base_url."""
+    values = {"operatorID": sut.operator_id, "providerID": sut.provider_id, **params}
+    route = sut.inbound.get(op.id)
+    if route is not None:
+        return route.url.format(**{k: quote(v, safe="*+-") for k, v in values.items()})
+    return sut.base_url + op.path.format(**values)
 
 
-def curl(url: str, case: Case) -> str:
+def headers_for(sut: Sut, op: Operation) -> dict[str, str]:
+    route = sut.inbound.get(op.id)
+    return {**sut.headers, **(route.headers if route else {})}
+
+
+def curl(url: str, case: Case, headers: dict[str, str] | None = None, redacted: dict[str, str] | None = None) -> str:
+    """A copy-paste command; secrets show as their ${VAR} or <redacted>, never as their value."""
     payload = case.payload()
     head = f"curl -sS -X POST {shlex.quote(url)} -H {shlex.quote('Content-Type: ' + case.content_type)}"
+    for name, value in (headers or {}).items():
+        head += f" -H {shlex.quote(f'{name}: ' + (redacted or {}).get(value, '<redacted>'))}"
     if len(payload) > 4000:
         return f"{head} --data-binary @body.json   # body: {len(payload)} bytes ({case.describe()})"
     return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
@@ -56,13 +70,14 @@ def curl(url: str, case: Case) -> str:
 def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> Answer:
     """POST the case to the SUT; never raises for what the SUT does, never waits past `timeout`."""
     url = url_for(sut, op, case.path_params)
+    headers = headers_for(sut, op)
     started = time.monotonic()
-    reproduce = curl(url, case)
+    reproduce = curl(url, case, headers, sut.redacted)
     try:
         response = httpx.post(
             url,
             content=case.payload(),
-            headers={"Content-Type": case.content_type},
+            headers={**headers, "Content-Type": case.content_type},
             timeout=timeout or sut.timeout,
             verify=sut.tls,
         )

@@ -6,6 +6,8 @@ See `fixtures/oicp-sut.example.toml` for a commented example.
 
 from __future__ import annotations
 
+import os
+import re
 import ssl
 import tomllib
 from dataclasses import dataclass, field
@@ -14,6 +16,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 FEATURES = ("authorize_stop", "reservation", "charging_notifications", "dynamic_pricing")
+# Inbound operations whose URL a declaration may set (a real CPO registers one URL per operation).
+INBOUND = {
+    "remote_start": "AuthorizeRemoteStart.cpo",
+    "remote_stop": "AuthorizeRemoteStop.cpo",
+    "reservation_start": "AuthorizeRemoteReservationStart.cpo",
+    "reservation_stop": "AuthorizeRemoteReservationStop.cpo",
+}
+_ENV = re.compile(r"\$\{(\w+)\}")
 TRIGGERS = (
     "push_evse_data",
     "push_evse_status",
@@ -43,6 +53,14 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where one inbound operation is served: a full URL ({operatorID}/{providerID} may sit in the query)."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Sut:
     role: str
     release: str
@@ -66,6 +84,9 @@ class Sut:
     triggers: dict[str, Trigger] = field(default_factory=dict)
     source: str = "(built-in)"
     name: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every inbound call
+    inbound: dict[str, Route] = field(default_factory=dict)  # operation id -> its own URL and headers
+    redacted: dict[str, str] = field(default_factory=dict)  # secret value -> how reports show it
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -98,10 +119,13 @@ _TOP = {
     "tls": dict,
     "outbound": dict,
     "triggers": dict,
+    "headers": dict,
+    "inbound": dict,
 }
 _HUB = {"host": str, "port": int, "prefix": str}
 _TLS = {"verify": bool, "ca_file": str, "cert_file": str, "key_file": str}
 _OUTBOUND = {"timeout": (int, float), "max_retries": int, "retry_window": (int, float)}
+_ROUTE = {"url": str, "headers": dict}
 _TRIGGER = {"method": str, "url": str, "body": str, "headers": dict, "command": str, "timeout": (int, float)}
 _TYPE_NAMES = {
     str: "a string",
@@ -154,6 +178,26 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         if bool(raw.get("url")) == bool(raw.get("command")):
             raise ConfigError(f"{source}: triggers.{name} needs exactly one of 'url' or 'command'")
         triggers[name] = Trigger(name=name, **raw)
+    redacted: dict[str, str] = {}
+    headers = _headers(source, data.get("headers", {}), "headers", redacted)
+    inbound = {}
+    for name, raw in data.get("inbound", {}).items():
+        if name not in INBOUND:
+            raise ConfigError(f"{source}: unknown operation 'inbound.{name}' (known: {', '.join(INBOUND)})")
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{source}: inbound.{name} must be a table")
+        _check(source, raw, _ROUTE, f"inbound.{name}.")
+        if not urlparse(raw.get("url", "")).scheme:
+            raise ConfigError(f"{source}: inbound.{name}.url must be a full http(s) URL")
+        try:
+            raw["url"].format(operatorID="x", providerID="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(
+                f"{source}: inbound.{name}.url: only {{operatorID}} and {{providerID}} may stand in braces ({exc})"
+            ) from exc
+        inbound[INBOUND[name]] = Route(
+            raw["url"], _headers(source, raw.get("headers", {}), f"inbound.{name}.headers", redacted)
+        )
     hub, tls, outbound = data.get("hub", {}), data.get("tls", {}), data.get("outbound", {})
     release = data.get("release", "2.3")
     if release not in ("2.2", "2.3"):
@@ -181,7 +225,25 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         triggers=triggers,
         source=source,
         name=data.get("name", source),
+        headers=headers,
+        inbound=inbound,
+        redacted=redacted,
     )
+
+
+def _headers(source: str, table: dict[str, Any], where: str, redacted: dict[str, str]) -> dict[str, str]:
+    """Header values with `${VAR}` read from the environment; every value is recorded for redaction."""
+    out = {}
+    for name, template in table.items():
+        if not isinstance(template, str):
+            raise ConfigError(f"{source}: {where}.{name} must be a string, got {template!r}")
+        missing = [var for var in _ENV.findall(template) if var not in os.environ]
+        if missing:
+            raise ConfigError(f"{source}: {where}.{name} reads environment variable {missing[0]}, which is not set")
+        value = _ENV.sub(lambda m: os.environ[m.group(1)], template)
+        redacted[value] = template if _ENV.search(template) else "<redacted>"
+        out[name] = value
+    return out
 
 
 def load(path: Path) -> Sut:

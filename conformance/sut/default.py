@@ -52,8 +52,38 @@ body = '{{"session_id": "{{session_id}}", "type": "{{type}}"}}'
 """
 
 
-def reference_declaration(base_url: str, hub_port: int, release: str = "2.3") -> str:
-    return TEMPLATE.format(base_url=base_url, hub_port=hub_port, release=release)
+CUSTOM = """
+[headers]
+X-Api-Key = "{api_key}"
+
+[inbound.remote_start]
+url = "{base_url}/oicp/remote-start?provider={{providerID}}"
+
+[inbound.remote_stop]
+url = "{base_url}/oicp/remote-stop?provider={{providerID}}"
+
+[inbound.reservation_start]
+url = "{base_url}/oicp/reservation-start?provider={{providerID}}"
+
+[inbound.reservation_stop]
+url = "{base_url}/oicp/reservation-stop?provider={{providerID}}"
+"""
+
+
+def reference_declaration(
+    base_url: str,
+    hub_port: int,
+    release: str = "2.3",
+    *,
+    hub_prefix: str = "/api/oicp",
+    custom_urls: bool = False,
+    api_key: str = "${OICP_REFERENCE_API_KEY}",
+) -> str:
+    """The reference CPO's declaration; `custom_urls` describes it as `reference cpo --custom-urls` serves."""
+    text = TEMPLATE.format(base_url=base_url, hub_port=hub_port, release=release).replace(
+        'prefix = "/api/oicp"', f'prefix = "{hub_prefix}"'
+    )
+    return text + (CUSTOM.format(base_url=base_url, api_key=api_key) if custom_urls else "")
 
 
 def reference_sut(base_url: str, hub_port: int, release: str = "2.3") -> Sut:

@@ -26,6 +26,18 @@ INBOUND = Map(
 )
 
 
+# How many real CPOs register their endpoints with Hubject: one URL per operation, IDs in the query.
+CUSTOM = Map(
+    [
+        Rule("/oicp/remote-start", endpoint="remote-start"),
+        Rule("/oicp/remote-stop", endpoint="remote-stop"),
+        Rule("/oicp/reservation-start", endpoint="reservation-start"),
+        Rule("/oicp/reservation-stop", endpoint="reservation-stop"),
+        Rule("/_trigger/<action>", endpoint="trigger"),
+    ]
+)
+
+
 def _json(status: int, body: Any) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
@@ -48,12 +60,16 @@ class ReferenceCpo:
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         try:
-            endpoint, args = INBOUND.bind_to_environ(environ).match(method="POST")
+            routes = CUSTOM if self.config.custom_urls else INBOUND
+            endpoint, args = routes.bind_to_environ(environ).match(method="POST")
             if endpoint == "trigger":
                 response = self.trigger(args["action"], request)
+            elif self.config.api_key and request.headers.get("X-Api-Key") != self.config.api_key:
+                response = _json(401, {"error": "missing or wrong X-Api-Key"})
             else:
+                provider = args.get("provider_id") or request.args.get("provider", "")
                 status, body = self.inbound.handle(
-                    endpoint, args["provider_id"], request.get_data(), request.headers.get("Content-Type", "")
+                    endpoint, provider, request.get_data(), request.headers.get("Content-Type", "")
                 )
                 response = _json(status, body)
         except HTTPException as exc:

@@ -48,6 +48,8 @@ class Config:
     max_backoff: float = 2.0
     release: str = "2.3"
     defects: frozenset[str] = frozenset()
+    custom_urls: bool = False  # serve /oicp/<operation>?provider=ID instead of the official paths
+    api_key: str | None = None  # required in X-Api-Key on inbound calls when set
 
 
 class World:
