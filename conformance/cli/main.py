@@ -7,10 +7,21 @@ import sys
 from collections.abc import Sequence
 
 from conformance import __version__
-from conformance.cli import catalog, defects, generate, hub, reference, run, schemas, validate
+from conformance.cli import (
+    catalog,
+    check_config,
+    defects,
+    generate,
+    hub,
+    init,
+    reference,
+    run,
+    schemas,
+    validate,
+)
 from conformance.cli.errors import EXIT_BAD_INPUT, UsageError
 
-SUBCOMMANDS = (run, defects, reference, validate, catalog, generate, hub, schemas)
+SUBCOMMANDS = (run, defects, reference, init, check_config, validate, catalog, generate, hub, schemas)
 
 
 def parser() -> argparse.ArgumentParser:
