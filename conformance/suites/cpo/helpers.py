@@ -14,6 +14,7 @@ from conformance.oicp.ids import belongs_to, operator_key
 from conformance.strategies import Case, Pins, draw_many, valid_cases
 from conformance.sut import Sut
 from conformance.sut.client import Answer, send
+from conformance.sut.messages import message_for, wants_message
 from conformance.sut.triggers import TriggerError, fire
 from conformance.validation import validate
 
@@ -54,10 +55,14 @@ def ack_problems(answer: Answer, release: str) -> list[str]:
     return [str(v) for v in validate(answer.body, "eRoamingAcknowledgment", release)]
 
 
-def trigger(sut: Sut, name: str, **values: Any) -> Any:
-    """Fire a trigger; skip (with the reason) when it is not declared; a broken trigger is an error."""
+def trigger(sut: Sut, name: str, seed: int = 0, **values: Any) -> Any:
+    """Fire a trigger; skip (with the reason) when it is not declared; a broken trigger is an error.
+
+    A trigger whose template says `{message}` gets a generated OICP message for its action."""
     if name not in sut.triggers:
         pytest.skip(f"trigger {name!r} is not declared in {sut.source}: its checks cannot run")
+    if wants_message(sut, name):
+        values["message"] = message_for(sut, name, values, seed)
     try:
         return fire(sut, name, **values).output
     except TriggerError as exc:
