@@ -41,6 +41,21 @@ def test_each_defect_is_caught_by_its_check(tmp_path: Path, defect: str) -> None
     assert outcome.exit_code == (1 if expected == "fail" else 0)
 
 
+def test_state_probe_sees_a_second_cdr_record(tmp_path: Path) -> None:
+    """CPO-STATE-02 has no defect of its own: the changed CDR after a lost acknowledgement shows in the probe."""
+    outcome = run_suite(
+        "cpo",
+        tmp_path,
+        seed=3,
+        defects=["new-cdr-after-lost-ack"],
+        requirements=["CPO-STATE-02"],
+        quiet=True,
+        allure=False,
+    )
+    rows = {r["id"]: r["status"] for r in outcome.summary["requirements"]}
+    assert rows["CPO-STATE-02"] == "fail", outcome.output[-2000:]
+
+
 def test_failure_output_names_requirement_seed_and_reproduction(tmp_path: Path) -> None:
     done = cli(
         "run",

@@ -189,6 +189,18 @@ CPO = {
             "MUST",
         ),
         Requirement(
+            "CPO-STATE-01",
+            "a refused RemoteStart leaves no session in the CPO's records (where a sessions probe is declared)",
+            f"{CPO_CHAPTER} 3 eRoamingAcknowledgement (Result false: not performed)",
+            "MUST",
+        ),
+        Requirement(
+            "CPO-STATE-02",
+            "the CPO records one CDR per session, a lost acknowledgement included (where a cdrs probe is declared)",
+            f"{CPO_CHAPTER} 2 eRoamingChargeDetailRecord",
+            "MUST",
+        ),
+        Requirement(
             "CPO-ACK-05",
             "retries are bounded (no endless retrying of a failing hub)",
             "Hubject integration guide (acknowledgement handling)",

@@ -67,6 +67,33 @@ def curl(url: str, case: Case, headers: dict[str, str] | None = None, redacted: 
     return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
 
 
+def probe(sut: Sut, name: str) -> list[str] | None:
+    """The SessionIDs a declared probe shows (None: no such probe, or it did not answer JSON)."""
+    url = sut.probes.get(name)
+    if url is None:
+        return None
+    try:
+        answer = httpx.get(
+            url.replace("{base_url}", sut.base_url), headers=sut.headers, timeout=sut.timeout, verify=sut.tls
+        )
+        data = answer.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    return _session_ids(data)
+
+
+def _session_ids(data: Any) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, list):
+        return [sid for item in data for sid in _session_ids(item)]
+    if isinstance(data, dict):
+        if isinstance(data.get("SessionID"), str):
+            return [data["SessionID"]]
+        return [sid for value in data.values() for sid in _session_ids(value)]
+    return []
+
+
 def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> Answer:
     """POST the case to the SUT; never raises for what the SUT does, never waits past `timeout`."""
     url = url_for(sut, op, case.path_params)

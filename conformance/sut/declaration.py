@@ -86,6 +86,7 @@ class Sut:
     name: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # sent with every inbound call
     inbound: dict[str, Route] = field(default_factory=dict)  # operation id -> its own URL and headers
+    probes: dict[str, str] = field(default_factory=dict)  # read-only URLs: "sessions", "cdrs"
     redacted: dict[str, str] = field(default_factory=dict)  # secret value -> how reports show it
 
     def has(self, feature: str) -> bool:
@@ -121,8 +122,10 @@ _TOP = {
     "triggers": dict,
     "headers": dict,
     "inbound": dict,
+    "probes": dict,
 }
 _HUB = {"host": str, "port": int, "prefix": str}
+_PROBES = {"sessions": str, "cdrs": str}
 _TLS = {"verify": bool, "ca_file": str, "cert_file": str, "key_file": str}
 _OUTBOUND = {"timeout": (int, float), "max_retries": int, "retry_window": (int, float)}
 _ROUTE = {"url": str, "headers": dict}
@@ -198,6 +201,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         inbound[INBOUND[name]] = Route(
             raw["url"], _headers(source, raw.get("headers", {}), f"inbound.{name}.headers", redacted)
         )
+    _check(source, data.get("probes", {}), _PROBES, "probes.")
     hub, tls, outbound = data.get("hub", {}), data.get("tls", {}), data.get("outbound", {})
     release = data.get("release", "2.3")
     if release not in ("2.2", "2.3"):
@@ -227,6 +231,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         name=data.get("name", source),
         headers=headers,
         inbound=inbound,
+        probes=dict(data.get("probes", {})),
         redacted=redacted,
     )
 

@@ -26,6 +26,10 @@ timeout = 2.0
 max_retries = 4
 retry_window = 20.0
 
+[probes]
+sessions = "{{base_url}}/_trigger/state-sessions"
+cdrs = "{{base_url}}/_trigger/state-cdrs"
+
 [triggers.push_evse_data]
 url = "{{base_url}}/_trigger/push-evse-data"
 body = '{{"action": "{{action}}", "evse_ids": {{evse_ids}}}}'

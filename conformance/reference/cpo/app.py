@@ -83,6 +83,10 @@ class ReferenceCpo:
             return _json(400, {"error": "trigger body must be JSON"})
         service = self.service
         try:
+            if action == "state-sessions":  # read-only: what this CPO recorded (the suite's state probes)
+                return _json(200, {"sessions": [{"SessionID": s} for s in self.world.sessions]})
+            if action == "state-cdrs":
+                return _json(200, {"cdrs": self.world.cdr_log})
             if action == "push-evse-data":
                 return _json(
                     200, _outcome(service.push_evse_data(args.get("action", "fullLoad"), args.get("evse_ids")))

@@ -100,5 +100,11 @@ DEFECTS = {
         ),
         Defect("parallel-pushes", "push discipline", "pushes EVSE data and status at the same time", "CPO-OUT-04"),
         Defect("delta-as-full-load", "push discipline", "sends a one-EVSE change as fullLoad", "CPO-EVSE-DATA-02"),
+        Defect(
+            "store-refused-sessions",
+            "session semantics",
+            "records a session for a RemoteStart it refused",
+            "CPO-STATE-01",
+        ),
     )
 }

@@ -104,6 +104,10 @@ class Inbound:
             return ack(False, "022", "remote start needs RemoteIdentification", body=body)
         with self.world.lock:
             if problem := self._evse_problem(body["EvseID"], body["ProviderID"]):
+                if self._has("store-refused-sessions"):
+                    self.world.sessions[body["SessionID"]] = Session(
+                        body["SessionID"], body["EvseID"], body["Identification"], body["ProviderID"]
+                    )
                 return {**problem, **({"SessionID": body["SessionID"]} if "SessionID" in body else {})}
             session = Session(
                 body["SessionID"],

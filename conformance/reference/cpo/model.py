@@ -62,6 +62,7 @@ class World:
             e: Evse(e, "OutOfService" if e in config.out_of_service else "Available") for e in config.evse_ids
         }
         self.sessions: dict[str, Session] = {}
+        self.cdr_log: list[dict[str, Any]] = []  # every CDR this CPO created, as its billing would keep them
 
     def evse_record(self, evse: Evse) -> dict[str, Any]:
         """The EVSE as OICP 2.3 EvseDataRecord."""

@@ -120,6 +120,7 @@ class CpoService:
             session.ended = session.ended or datetime.now(UTC)
             if session.cdr is None:
                 session.cdr = self.world.cdr(session)
+                self.world.cdr_log.append(session.cdr)
             if session.evse_id in self.world.evses:
                 self.world.evses[session.evse_id].status = "Available"
         path = f"/cdrmgmt/v22/operators/{self._operator_path()}/charge-detail-record"
@@ -137,6 +138,7 @@ class CpoService:
             session.cdr = self.world.cdr(session)
             session.cdr["ConsumedEnergy"] = round(session.cdr["ConsumedEnergy"] + 0.5, 3)
             session.cdr["MeterValueEnd"] = round(session.cdr["MeterValueStart"] + session.cdr["ConsumedEnergy"], 3)
+            self.world.cdr_log.append(session.cdr)
             outcome = self.hub.post(path, session.cdr)
         return outcome
 

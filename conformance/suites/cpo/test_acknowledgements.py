@@ -10,6 +10,7 @@ from conformance.hub import FakeHub, Fault
 from conformance.suites.cpo.helpers import RFID, available_evses, journal_text, of, rerun, settle, trigger, wait_for
 from conformance.suites.plugin import Verdict, requirement
 from conformance.sut import Sut
+from conformance.sut.client import probe
 
 STATUS, CDR, START = "PushEvseStatus.hub", "ChargeDetailRecord.hub", "AuthorizeStart.hub"
 
@@ -89,7 +90,7 @@ def test_retries_are_bounded(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict
 
 
 @pytest.mark.operation(CDR, service="cdrmgmt")
-@requirement("CPO-ACK-04")
+@requirement("CPO-ACK-04", "CPO-STATE-02")
 def test_lost_cdr_acknowledgement_resends_the_same_cdr(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
     evse = available_evses(sut)[0]
     trigger(sut, "authorize_start", identification=RFID, evse_id=evse)
@@ -117,6 +118,15 @@ def test_lost_cdr_acknowledgement_resends_the_same_cdr(sut: Sut, hub: FakeHub, s
             "CPO-ACK-04",
             "the CDR sent again differs from the first",
             f"first:  {json.dumps(calls[0].body)[:600]}\nsecond: {json.dumps(calls[1].body)[:600]}",
+            reproduce,
+        )
+    records = probe(sut, "cdrs")
+    if records is not None:
+        verdict.check(
+            records.count(session_id) == 1,
+            "CPO-STATE-02",
+            f"the CPO recorded {records.count(session_id)} CDRs for session {session_id}",
+            f"probe {sut.probes['cdrs']}",
             reproduce,
         )
     verdict.conclude()

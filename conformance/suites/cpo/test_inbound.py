@@ -12,10 +12,12 @@ from conformance.suites.cpo.helpers import (
     available_evses,
     call_inbound,
     case,
+    rerun,
     unknown_evse,
 )
 from conformance.suites.plugin import Verdict, requirement
 from conformance.sut import Sut
+from conformance.sut.client import probe
 
 START, STOP = "AuthorizeRemoteStart.cpo", "AuthorizeRemoteStop.cpo"
 RES_START, RES_STOP = "AuthorizeRemoteReservationStart.cpo", "AuthorizeRemoteReservationStop.cpo"
@@ -75,7 +77,7 @@ def test_remote_start_is_accepted(sut: Sut, hub: FakeHub, seed: int, verdict: Ve
 
 
 @pytest.mark.operation(START)
-@requirement("CPO-REMOTE-START-02", "CPO-REMOTE-START-04", "CPO-REMOTE-START-05")
+@requirement("CPO-REMOTE-START-02", "CPO-REMOTE-START-04", "CPO-REMOTE-START-05", "CPO-STATE-01")
 def test_remote_start_refusals(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
     evse = available_evses(sut)[0]
     situations = [("unknown EVSE", unknown_evse(sut), {"603", "604"})]
@@ -84,8 +86,11 @@ def test_remote_start_refusals(sut: Sut, hub: FakeHub, seed: int, verdict: Verdi
     first, answer = _start(sut, hub, seed, evse)
     if answer.result is True:
         situations.append(("EVSE busy with another session", evse, {"602"}))
+    refused_ids = []
     for what, target, fitting in situations:
-        _, refused = _start(sut, hub, seed + 1, target)
+        drawn, refused = _start(sut, hub, seed + 1, target)
+        if refused.result is False:
+            refused_ids.append(drawn.body["SessionID"])
         problems = ack_problems(refused, sut.release)
         if not verdict.check(
             not problems and refused.result is False,
@@ -106,6 +111,16 @@ def test_remote_start_refusals(sut: Sut, hub: FakeHub, seed: int, verdict: Verdi
             refused.code in fitting,
             "CPO-REMOTE-START-05",
             f"the refusal for {what} carries StatusCode {refused.code}, expected one of {sorted(fitting)}",
+        )
+    recorded = probe(sut, "sessions")
+    if recorded is not None:
+        kept = sorted(set(refused_ids) & set(recorded))
+        verdict.check(
+            not kept,
+            "CPO-STATE-01",
+            "the CPO recorded sessions for RemoteStarts it refused",
+            f"refused and recorded: {kept} (probe {sut.probes['sessions']})",
+            rerun(sut, seed, "test_remote_start_refusals"),
         )
     if answer.result is True:
         _stop(sut, seed, first, evse)
