@@ -480,3 +480,15 @@ def test_reset_wakes_delayed_calls_and_keeps_them_out_of_the_next_journal(fake_h
     late.join(5)
     assert answered == [200] and time.monotonic() - started < 5  # woken, not after 30 s
     assert fake_hub.calls() == []
+
+
+@pytest.mark.parametrize(("prefix", "path"), [("/", ""), ("custom/prefix/", "/custom/prefix"), ("", "")])
+def test_prefix_is_configurable(prefix: str, path: str) -> None:
+    with FakeHub(prefix=prefix) as hub:
+        assert hub.url.endswith(f":{hub.port}{path}")
+        body = {"ActionType": "update", "OperatorEvseStatus": {"OperatorID": OP, "EvseStatusRecord": []}}
+        assert post(hub, "PushEvseStatus.hub", body, operatorID=OP).json()["Result"] is True
+        wrong = httpx.post(
+            f"http://127.0.0.1:{hub.port}/api/oicp/evsepush/v21/operators/{OP}/status-records", json=body, timeout=5
+        )
+        assert wrong.status_code == 404
