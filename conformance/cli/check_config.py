@@ -7,8 +7,6 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
-
 from conformance.cli.errors import EXIT_BAD_INPUT, EXIT_OK, UsageError
 
 
@@ -31,7 +29,7 @@ def _listening(url: str) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from conformance.catalog import load_release
     from conformance.sut import ConfigError, load
-    from conformance.sut.client import headers_for, url_for
+    from conformance.sut.client import poke
 
     try:
         sut = load(args.file)
@@ -43,17 +41,9 @@ def run(args: argparse.Namespace) -> int:
     for op in release.operations:
         if op.served_by != "cpo" or (op.cpo != "mandatory" and "Reservation" in op.name and not sut.has("reservation")):
             continue
-        url = url_for(sut, op, {})
-        try:
-            answer = httpx.post(
-                url,
-                content=b"{}",
-                timeout=min(sut.timeout, 10.0),
-                verify=sut.tls,
-                headers={**headers_for(sut, op), "Content-Type": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            verdict = f"unreachable: {type(exc).__name__}: {exc}"
+        url, answer, error = poke(sut, op)
+        if answer is None:
+            verdict = f"unreachable: {error}"
         else:
             if answer.status_code in (401, 403):
                 verdict = f"authorisation problem: HTTP {answer.status_code} to the declared headers"

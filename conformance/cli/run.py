@@ -7,8 +7,6 @@ import random
 import sys
 from pathlib import Path
 
-import httpx
-
 from conformance.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
 from conformance.profiles import CI, DEV
 from conformance.sut import Sut
@@ -41,20 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _probe(sut: Sut) -> None:
     """Reachable (any HTTP answer) and authorised (no 401/403 with the declared headers), or exit 2 now."""
     from conformance.catalog import load_release
-    from conformance.sut.client import headers_for, url_for
+    from conformance.sut.client import headers_for, poke
 
     op = load_release(sut.release).operation("AuthorizeRemoteStop.cpo")
-    url = url_for(sut, op, {})
-    try:
-        answer = httpx.post(
-            url,
-            content=b"{}",
-            timeout=min(sut.timeout, 10.0),
-            verify=sut.tls,
-            headers={**headers_for(sut, op), "Content-Type": "application/json"},
-        )
-    except httpx.HTTPError as exc:
-        raise UsageError(f"SUT unreachable at {url}: {type(exc).__name__}: {exc}") from exc
+    url, answer, error = poke(sut, op)
+    if answer is None:
+        raise UsageError(f"SUT unreachable at {url}: {error}")
     if answer.status_code in (401, 403):
         raise UsageError(
             f"authorisation problem: {url} answered HTTP {answer.status_code} to the declared headers "

@@ -67,6 +67,24 @@ def curl(url: str, case: Case, headers: dict[str, str] | None = None, redacted: 
     return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
 
 
+def poke(sut: Sut, op: Operation) -> tuple[str, httpx.Response | None, str | None]:
+    """POST `{}` to an inbound endpoint with the declared headers: is it there, and does it let us in?
+
+    Returns the URL, the response (None when none came) and the transport error."""
+    url = url_for(sut, op, {})
+    try:
+        answer = httpx.post(
+            url,
+            content=b"{}",
+            timeout=min(sut.timeout, 10.0),
+            verify=sut.tls,
+            headers={**headers_for(sut, op), "Content-Type": "application/json"},
+        )
+    except httpx.HTTPError as exc:
+        return url, None, f"{type(exc).__name__}: {exc}"
+    return url, answer, None
+
+
 def probe(sut: Sut, name: str) -> list[str] | None:
     """The SessionIDs a declared probe shows (None: no such probe, or it did not answer JSON)."""
     url = sut.probes.get(name)
