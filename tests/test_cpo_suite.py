@@ -172,3 +172,14 @@ def test_run_rejects_bad_arguments(tmp_path: Path) -> None:
     broken.write_text('role = "cpo"\ncolour = 1\n')
     done = cli("run", "--role", "cpo", "--sut", str(broken))
     assert done.returncode == 2 and "unknown key 'colour'" in done.stderr
+
+
+def test_every_requirement_is_covered_by_a_check_and_listed() -> None:
+    from conformance.cli.requirements import coverage
+
+    covered = coverage("conformance.suites.cpo")
+    assert set(CPO) <= set(covered), sorted(set(CPO) - set(covered))
+    done = cli("requirements", "--role", "cpo", "--format", "json")
+    rows = json.loads(done.stdout)
+    assert {r["id"] for r in rows} == set(CPO) and all(r["checks"] and r["source"] for r in rows)
+    assert next(r for r in rows if r["id"] == "CPO-SESSION-04")["strength"] == "SHOULD"

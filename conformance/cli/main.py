@@ -15,13 +15,26 @@ from conformance.cli import (
     hub,
     init,
     reference,
+    requirements,
     run,
     schemas,
     validate,
 )
 from conformance.cli.errors import EXIT_BAD_INPUT, UsageError
 
-SUBCOMMANDS = (run, defects, reference, init, check_config, validate, catalog, generate, hub, schemas)
+SUBCOMMANDS = (
+    run,
+    requirements,
+    defects,
+    reference,
+    init,
+    check_config,
+    validate,
+    catalog,
+    generate,
+    hub,
+    schemas,
+)
 
 
 def parser() -> argparse.ArgumentParser:
