@@ -172,24 +172,14 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     if unknown := [f for f in features if f not in FEATURES]:
         raise ConfigError(f"{source}: unknown feature(s) {unknown} in features (known: {', '.join(FEATURES)})")
     triggers = {}
-    for name, raw in data.get("triggers", {}).items():
-        if name not in TRIGGERS:
-            raise ConfigError(f"{source}: unknown trigger 'triggers.{name}' (known: {', '.join(TRIGGERS)})")
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{source}: triggers.{name} must be a table")
-        _check(source, raw, _TRIGGER, f"triggers.{name}.")
+    for name, raw in _tables(source, data, "triggers", "trigger", TRIGGERS, _TRIGGER):
         if bool(raw.get("url")) == bool(raw.get("command")):
             raise ConfigError(f"{source}: triggers.{name} needs exactly one of 'url' or 'command'")
         triggers[name] = Trigger(name=name, **raw)
     redacted: dict[str, str] = {}
     headers = _headers(source, data.get("headers", {}), "headers", redacted)
     inbound = {}
-    for name, raw in data.get("inbound", {}).items():
-        if name not in INBOUND:
-            raise ConfigError(f"{source}: unknown operation 'inbound.{name}' (known: {', '.join(INBOUND)})")
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{source}: inbound.{name} must be a table")
-        _check(source, raw, _ROUTE, f"inbound.{name}.")
+    for name, raw in _tables(source, data, "inbound", "operation", tuple(INBOUND), _ROUTE):
         if not urlparse(raw.get("url", "")).scheme:
             raise ConfigError(f"{source}: inbound.{name}.url must be a full http(s) URL")
         try:
@@ -234,6 +224,21 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         probes=dict(data.get("probes", {})),
         redacted=redacted,
     )
+
+
+def _tables(
+    source: str, data: dict[str, Any], section: str, noun: str, known: tuple[str, ...], spec: dict[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The named sub-tables of `section` (triggers.X, inbound.X), each name known and each key checked."""
+    out = []
+    for name, raw in data.get(section, {}).items():
+        if name not in known:
+            raise ConfigError(f"{source}: unknown {noun} '{section}.{name}' (known: {', '.join(known)})")
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{source}: {section}.{name} must be a table")
+        _check(source, raw, spec, f"{section}.{name}.")
+        out.append((name, raw))
+    return out
 
 
 def _headers(source: str, table: dict[str, Any], where: str, redacted: dict[str, str]) -> dict[str, str]:

@@ -55,6 +55,14 @@ def ack_problems(answer: Answer, release: str) -> list[str]:
     return [str(v) for v in validate(answer.body, "eRoamingAcknowledgment", release)]
 
 
+def expect_ack(verdict: Any, sut: Sut, answer: Answer, result: bool, requirement: str, title: str) -> bool:
+    """Whether the answer is a schema-valid acknowledgement with this Result; records the failure if not."""
+    problems = ack_problems(answer, sut.release)
+    return verdict.about(
+        answer, not problems and answer.result is result, requirement, title, "\n".join(problems) or None
+    )
+
+
 def trigger(sut: Sut, name: str, seed: int = 0, **values: Any) -> Any:
     """Fire a trigger; skip (with the reason) when it is not declared; a broken trigger is an error.
 

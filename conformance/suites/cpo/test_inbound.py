@@ -12,6 +12,7 @@ from conformance.suites.cpo.helpers import (
     available_evses,
     call_inbound,
     case,
+    expect_ack,
     rerun,
     unknown_evse,
 )
@@ -91,13 +92,13 @@ def test_remote_start_refusals(sut: Sut, hub: FakeHub, seed: int, verdict: Verdi
         drawn, refused = _start(sut, hub, seed + 1, target)
         if refused.result is False:
             refused_ids.append(drawn.body["SessionID"])
-        problems = ack_problems(refused, sut.release)
-        if not verdict.check(
-            not problems and refused.result is False,
+        if not expect_ack(
+            verdict,
+            sut,
+            refused,
+            False,
             "CPO-REMOTE-START-02",
             f"RemoteStart for {what} ({target}) was not refused with an acknowledgement",
-            "\n".join(problems) or refused.describe(),
-            refused.curl,
         ):
             continue
         verdict.about(
@@ -135,23 +136,16 @@ def test_remote_stop(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> Non
     if started.result is not True:
         pytest.skip(f"RemoteStart was not accepted ({started.describe()}); see CPO-REMOTE-START-01")
     stopped = _stop(sut, seed, drawn, evse)
-    problems = ack_problems(stopped, sut.release)
-    verdict.check(
-        not problems and stopped.result is True,
-        "CPO-REMOTE-STOP-01",
-        "RemoteStop of a running session was not accepted",
-        "\n".join(problems) or stopped.describe(),
-        stopped.curl,
-    )
+    expect_ack(verdict, sut, stopped, True, "CPO-REMOTE-STOP-01", "RemoteStop of a running session was not accepted")
     unknown = case(sut, STOP, seed + 7, evse)
     answer = call_inbound(sut, STOP, unknown)
-    problems = ack_problems(answer, sut.release)
-    verdict.check(
-        not problems and answer.result is False,
+    expect_ack(
+        verdict,
+        sut,
+        answer,
+        False,
         "CPO-REMOTE-STOP-01",
         "RemoteStop of an unknown session was not refused with an acknowledgement",
-        "\n".join(problems) or answer.describe(),
-        answer.curl,
     )
     verdict.conclude()
 
@@ -208,22 +202,10 @@ def test_reservation_start_and_stop(sut: Sut, hub: FakeHub, seed: int, verdict: 
     evse = available_evses(sut)[0]
     start = case(sut, RES_START, seed, evse)
     answer = call_inbound(sut, RES_START, start)
-    problems = ack_problems(answer, sut.release)
-    verdict.check(
-        not problems and answer.result is True,
-        "CPO-RESERVATION-01",
-        f"reservation of available EVSE {evse} was not accepted",
-        "\n".join(problems) or answer.describe(),
-        answer.curl,
+    expect_ack(
+        verdict, sut, answer, True, "CPO-RESERVATION-01", f"reservation of available EVSE {evse} was not accepted"
     )
     stop = case(sut, RES_STOP, seed, evse, session_id=start.body.get("SessionID"))
     answer = call_inbound(sut, RES_STOP, stop)
-    problems = ack_problems(answer, sut.release)
-    verdict.check(
-        not problems and answer.result is True,
-        "CPO-RESERVATION-01",
-        "cancelling the reservation was not accepted",
-        "\n".join(problems) or answer.describe(),
-        answer.curl,
-    )
+    expect_ack(verdict, sut, answer, True, "CPO-RESERVATION-01", "cancelling the reservation was not accepted")
     verdict.conclude()
