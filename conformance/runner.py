@@ -1,16 +1,35 @@
-"""Run a role's suite with pytest in a child process, with reports, and read back its summary."""
+"""Run a role's suite with pytest in a child process, with reports, and read back its summary.
+
+The child never reads the user's own pytest set-up (pytest.ini, pyproject, conftest.py, PYTEST_ADDOPTS):
+CPO teams run the tool from inside their backend's repository. Reports are written to a fresh folder
+and swapped in at the end, so `reports/<role>/` never mixes two runs, and an interrupted run still
+leaves a summary whose verdict says so.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.reports import load_summary, prepare
+from conformance.reports import load_summary
+from conformance.reports.junit import write_junit
 
 SUITES = {"cpo": "conformance.suites.cpo"}
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+# What a run writes into reports/<role>/; anything else there is the user's and stops the run.
+OURS = {"allure-results", "junit.xml", "summary.json", "compliance.json", "compliance.html", "hypothesis"}
+
+
+class ReportsError(Exception):
+    """The report folder cannot be used (a file, or it holds files that are not a run's)."""
 
 
 @dataclass
@@ -18,6 +37,84 @@ class Outcome:
     exit_code: int  # pytest's
     summary: dict[str, Any] | None
     output: str
+    folder: Path | None = None
+
+
+def check_reports(reports: Path, role: str) -> Path:
+    """The role's report folder, or ReportsError before anything runs."""
+    if reports.exists() and not reports.is_dir():
+        raise ReportsError(f"--reports {reports} is a file, not a folder")
+    folder = reports / role
+    if folder.exists() and not folder.is_dir():
+        raise ReportsError(f"{folder} is a file, not a folder")
+    if folder.is_dir() and (strangers := sorted(p.name for p in folder.iterdir() if p.name not in OURS)):
+        raise ReportsError(
+            f"{folder} holds files this tool did not write ({', '.join(strangers[:3])}); "
+            "move them or choose another --reports folder"
+        )
+    return folder
+
+
+def _swap_in(work: Path, folder: Path) -> None:
+    """Replace the previous run's folder with this run's in two renames."""
+    old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
+    if folder.exists():
+        folder.rename(old)
+    work.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def pytest_args(
+    role: str,
+    work: Path,
+    *,
+    sut: Path | None,
+    seed: int | None,
+    defects: list[str],
+    shape: str | None,
+    requirements: list[str],
+    keyword: str | None,
+    profile: str | None,
+    allure: bool,
+    strict: bool,
+) -> list[str]:
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        SUITES[role],
+        "-c",
+        str(SUITES_DIR / "pytest.ini"),  # the suite's own settings, never the user's
+        "--rootdir",
+        str(SUITES_DIR),
+        "--noconftest",
+        "-p",
+        "no:cacheprovider",
+        "-v",
+        "--tb=line",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        "--oicp-via-cli",
+        f"--oicp-summary={work / 'summary.json'}",
+    ]
+    if allure:
+        args.append(f"--alluredir={work / 'allure-results'}")
+    if sut is not None:
+        args.append(f"--oicp-sut={sut.resolve()}")
+    if seed is not None:
+        args.append(f"--oicp-seed={seed}")
+    if shape:
+        args.append(f"--oicp-reference-shape={shape}")
+    if strict:
+        args.append("--oicp-strict")
+    if profile:
+        args.append(f"--hypothesis-profile={profile}")
+    if keyword:
+        args += ["-k", keyword]
+    args += [f"--oicp-reference-defect={d}" for d in defects]
+    args += [f"--oicp-requirement={r}" for r in requirements]
+    return args
 
 
 def run_suite(
@@ -27,50 +124,84 @@ def run_suite(
     sut: Path | None = None,
     seed: int | None = None,
     defects: list[str] | None = None,
+    shape: str | None = None,
     requirements: list[str] | None = None,
     keyword: str | None = None,
     profile: str | None = None,
     quiet: bool = False,
     allure: bool = True,
+    strict: bool = False,
 ) -> Outcome:
     """pytest over the role's suite; progress streams to the terminal unless `quiet`."""
-    folder = reports / role
-    folder.mkdir(parents=True, exist_ok=True)
-    args = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--pyargs",
-        SUITES[role],
-        "-p",
-        "no:cacheprovider",
-        "-v",
-        "--tb=line",
-        "-W",
-        "ignore::pytest.PytestAssertRewriteWarning",
-        f"--oicp-summary={folder / 'summary.json'}",
-        f"--junitxml={folder / 'junit.xml'}",
-        "-o",
-        "junit_family=xunit2",
-    ]
-    if allure:
-        prepare(folder / "allure-results")
-        args.append(f"--alluredir={folder / 'allure-results'}")
-    if sut is not None:
-        args.append(f"--oicp-sut={sut}")
-    if seed is not None:
-        args.append(f"--oicp-seed={seed}")
-    if profile:
-        args.append(f"--hypothesis-profile={profile}")
-    if keyword:
-        args += ["-k", keyword]
-    for defect in defects or []:
-        args.append(f"--oicp-reference-defect={defect}")
-    for requirement in requirements or []:
-        args.append(f"--oicp-requirement={requirement}")
-    (folder / "summary.json").unlink(missing_ok=True)
-    if quiet:
-        done = subprocess.run(args, capture_output=True, text=True, check=False)
-        return Outcome(done.returncode, load_summary(folder / "summary.json"), done.stdout + done.stderr)
-    done = subprocess.run(args, check=False)
-    return Outcome(done.returncode, load_summary(folder / "summary.json"), "")
+    folder = check_reports(reports.resolve(), role)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = folder.with_name(f".{folder.name}-running-{os.getpid()}")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    args = pytest_args(
+        role,
+        work,
+        sut=sut,
+        seed=seed,
+        defects=defects or [],
+        shape=shape,
+        requirements=requirements or [],
+        keyword=keyword,
+        profile=profile,
+        allure=allure,
+        strict=strict,
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    started = datetime.now(UTC)
+    # From the suites' folder, so test IDs read `cpo/test_inbound.py::...` wherever the user stands.
+    output, code, interrupted = _run(args, env, quiet, cwd=SUITES_DIR)
+    summary = load_summary(work / "summary.json")
+    if summary is None or interrupted:
+        summary = _fallback(summary, started, code, interrupted, output)
+        (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    write_junit(summary, work / "junit.xml")
+    _swap_in(work, folder)
+    if interrupted:
+        raise KeyboardInterrupt
+    return Outcome(code, summary, output, folder)
+
+
+def _run(args: list[str], env: dict[str, str], quiet: bool, cwd: Path) -> tuple[str, int, bool]:
+    """Run pytest; on Ctrl-C give it time to write its summary instead of killing it."""
+    process = subprocess.Popen(
+        args,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.STDOUT if quiet else None,
+        text=True,
+    )
+    try:
+        out, _ = process.communicate()
+        return out or "", process.returncode, False
+    except KeyboardInterrupt:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            out, _ = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, _ = process.communicate()
+        return out or "", process.returncode, True
+
+
+def _fallback(
+    summary: dict[str, Any] | None, started: datetime, code: int, interrupted: bool, output: str
+) -> dict[str, Any]:
+    """A summary that says the run did not finish (interrupted, or pytest could not run the suite)."""
+    base = summary or {"requirements": [], "counts": {}, "configuration_problems": []}
+    base.setdefault("started", started.isoformat(timespec="seconds"))
+    base["duration_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+    if interrupted:
+        base["verdict"] = "interrupted"
+        base["reason"] = "the run was interrupted (Ctrl-C or a signal) before it finished"
+    else:
+        base["verdict"] = "aborted"
+        tail = [line for line in output.strip().splitlines() if line.strip()][-3:]
+        base["reason"] = f"the suite could not run (pytest exit {code})" + (f": {' | '.join(tail)}" if tail else "")
+    return base

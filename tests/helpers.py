@@ -22,7 +22,13 @@ def fixture_cases(release: str) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-def cli(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str,
+    stdin: str | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the installed command line exactly as a user would, in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "conformance.cli.main", *args],
@@ -30,6 +36,7 @@ def cli(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess
         text=True,
         input=stdin,
         timeout=timeout,
-        cwd=ROOT,
+        cwd=cwd or ROOT,
+        env=env,
         check=False,
     )

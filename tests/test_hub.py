@@ -438,6 +438,29 @@ def test_parallel_pushes_are_detected(fake_hub: FakeHub) -> None:
     assert len(flagged) == 1 and "parallel push" in flagged[0].problems[0]
 
 
+def test_pushes_of_different_operations_may_overlap(fake_hub: FakeHub) -> None:
+    """CPO chapter 1 asks for sequential pushes of the *same* operation; data and status may overlap."""
+    fake_hub.script("PushEvseData.hub", [Fault.delay(1.0)])
+    slow = threading.Thread(
+        target=post, args=(fake_hub, "PushEvseData.hub", push("fullLoad", EVSE)), kwargs={"operatorID": OP}
+    )
+    slow.start()
+    time.sleep(0.3)
+    status = {"ActionType": "fullLoad", "OperatorEvseStatus": {"OperatorID": OP, "EvseStatusRecord": []}}
+    post(fake_hub, "PushEvseStatus.hub", status, operatorID=OP)
+    slow.join()
+    assert not [c for c in fake_hub.calls() if c.concurrent]
+
+
+def test_sub_operator_evses_are_accepted_for_the_hub_operator() -> None:
+    partners = Partners(operators={OP}, sub_operators={"DEABC": {"DE*SUB"}})
+    with FakeHub(partners=partners) as hub:
+        ok = post(hub, "PushEvseData.hub", push("fullLoad", "DE*SUB*E1*1"), operatorID=OP).json()
+        foreign = post(hub, "PushEvseData.hub", push("fullLoad", "FR*XYZ*E1*1"), operatorID=OP).json()
+    assert ok["Result"] is True
+    assert foreign["Result"] is False and foreign["StatusCode"]["Code"] == "018"
+
+
 def test_script_rejects_unknown_operations(fake_hub: FakeHub) -> None:
     with pytest.raises(KeyError, match="not a hub operation"):
         fake_hub.script("AuthorizeRemoteStart.cpo", [Fault.http(500)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 
@@ -57,15 +58,31 @@ def test_shell_trigger_gets_the_same_placeholders(tmp_path) -> None:
     assert out.read_text() == "b2688855-7f00-0002-6d8e-48d883f6abb6"
 
 
-def test_failing_triggers_are_configuration_errors(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/broken").respond_with_data("nope", status=500)
+def test_only_triggers_that_never_reach_the_sut_are_configuration_errors(httpserver: HTTPServer) -> None:
+    """404/405, nothing listening or a missing command: the declaration's fault. A 5xx or a failing command
+    reached the SUT's logic: its own behaviour, returned for the checks to judge with the answer as context."""
+    httpserver.expect_request("/broken").respond_with_data("hub said 503", status=503)
+    httpserver.expect_request("/gone").respond_with_data("no such route", status=404)
     sut = sut_with(
         {
             "push_evse_data": {"url": httpserver.url_for("/broken")},
+            "push_evse_status": {"url": httpserver.url_for("/gone")},
             "end_session": {"command": f"{sys.executable} -c 'import sys; sys.exit(3)'"},
+            "authorize_stop": {"command": "no-such-program-anywhere {session_id}"},
         }
     )
-    with pytest.raises(TriggerError, match="answered HTTP 500"):
-        fire(sut, "push_evse_data")
-    with pytest.raises(TriggerError, match="command exited 3"):
-        fire(sut, "end_session")
+    fired = fire(sut, "push_evse_data")
+    assert not fired.ok and fired.status == 503 and "answered HTTP 503: hub said 503" in fired.describe()
+    with pytest.raises(TriggerError, match="answered HTTP 404"):
+        fire(sut, "push_evse_status")
+    ran = fire(sut, "end_session")
+    assert not ran.ok and "command exited 3" in ran.describe()
+    with pytest.raises(TriggerError, match="'no-such-program-anywhere' not found"):
+        fire(sut, "authorize_stop", session_id="x")
+
+
+def test_declared_headers_go_with_every_trigger(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/push", headers={"X-Api-Key": "k1", "X-Extra": "e"}).respond_with_json({"ok": 1})
+    sut = sut_with({"push_evse_data": {"url": httpserver.url_for("/push"), "headers": {"X-Extra": "e"}}})
+    sut = dataclasses.replace(sut, headers={"X-Api-Key": "k1"})
+    assert fire(sut, "push_evse_data").ok

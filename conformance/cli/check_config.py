@@ -3,68 +3,43 @@
 from __future__ import annotations
 
 import argparse
-import socket
 from pathlib import Path
-from urllib.parse import urlparse
 
 from conformance.cli.errors import EXIT_BAD_INPUT, EXIT_OK, UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check-config", help="validate an oicp-sut.toml and probe every URL it declares")
-    p.add_argument("file", type=Path)
+    p = sub.add_parser(
+        "check-config",
+        help="validate an oicp-sut.toml and probe every URL, trigger and probe it declares",
+        description="Exit 0 when the declaration can be used; 2 with one line per problem otherwise. Nothing "
+        "here makes the SUT act: inbound endpoints get {}, triggers the JSON body null, probes a GET.",
+    )
+    p.add_argument("file", type=Path, help="the declaration (oicp-sut.toml)")
     p.set_defaults(run=run)
 
 
-def _listening(url: str) -> str | None:
-    parsed = urlparse(url.replace("{", "").replace("}", ""))
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parsed.hostname or "", port), timeout=5):
-            return None
-    except OSError as exc:
-        return f"nothing listens at {parsed.hostname}:{port} ({exc.strerror or exc})"
-
-
 def run(args: argparse.Namespace) -> int:
-    from conformance.catalog import load_release
     from conformance.sut import ConfigError, load
-    from conformance.sut.client import poke
+    from conformance.sut.preflight import findings
 
     try:
         sut = load(args.file)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     print(f"{args.file}: valid declaration of {sut.name} (OICP {sut.release}, operator {sut.operator_id})")
-    problems = 0
-    release = load_release(sut.release)
-    for op in release.operations:
-        if op.served_by != "cpo" or (op.cpo != "mandatory" and "Reservation" in op.name and not sut.has("reservation")):
-            continue
-        url, answer, error = poke(sut, op)
-        if answer is None:
-            verdict = f"unreachable: {error}"
-        else:
-            if answer.status_code in (401, 403):
-                verdict = f"authorisation problem: HTTP {answer.status_code} to the declared headers"
-            elif answer.status_code >= 500:
-                verdict = f"HTTP {answer.status_code} to an empty request (expected a refusal, not a server error)"
-            elif not answer.headers.get("content-type", "").startswith("application/json"):
-                verdict = f"answers {answer.headers.get('content-type') or 'no content type'}, not JSON"
-            else:
-                verdict = None
-        problems += verdict is not None
+    found = findings(sut)
+    for finding in found:
+        print(f"  {'ok     ' if finding.problem is None else 'PROBLEM'} {finding.what:44} {finding.where}")
+        if finding.problem:
+            print(f"          {finding.problem}")
+    if sut.hub_port == 0:
         print(
-            f"  {'ok     ' if verdict is None else 'PROBLEM'} {op.id:38} {url}"
-            + (f"\n          {verdict}" if verdict else "")
+            "  note: no hub.port: the SUT cannot know where the fake hub listens; its outbound calls cannot be judged"
         )
-    for name, trigger in sorted(sut.triggers.items()):
-        verdict = _listening(trigger.url.replace("{base_url}", sut.base_url)) if trigger.url else None
-        problems += verdict is not None
-        where = trigger.url or f"command: {trigger.command}"
-        print(
-            f"  {'ok     ' if verdict is None else 'PROBLEM'} trigger {name:30} {where}"
-            + (f"\n          {verdict}" if verdict else "")
-        )
-    print("all declared URLs answer" if not problems else f"{problems} problem(s): fix them before a run")
-    return EXIT_OK if not problems else EXIT_BAD_INPUT
+    bad = [f for f in found if f.problem]
+    if bad:
+        print(f"{len(bad)} problem(s): fix them before a run")
+        return EXIT_BAD_INPUT
+    print(f"every declared URL, trigger and probe answers ({len(found)} checked)")
+    return EXIT_OK

@@ -1,4 +1,8 @@
-"""`oicp-conformance requirements --role cpo`: every requirement, where it comes from, how strong, which checks."""
+"""`oicp-conformance requirements --role cpo`: every requirement, the sentence it rests on, how strong, which checks.
+
+The quote is printed in full so a reader can judge the strength from the spec's own words without a copy
+of the spec at hand.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,13 @@ import argparse
 import importlib
 import json
 import pkgutil
+import textwrap
+from typing import Any
 
 from conformance.cli.errors import UsageError
+
+WIDTH = 100
+INDENT = " " * 4
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,30 +42,61 @@ def coverage(package: str) -> dict[str, list[str]]:
     return covered
 
 
-def run(args: argparse.Namespace) -> int:
-    from conformance.runner import SUITES
+def rows(covered: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Every requirement with all its fields, the derived ones and its covering checks."""
     from conformance.suites.requirements import CPO
 
-    if args.role not in SUITES:
-        raise UsageError(f"role {args.role!r}: only the CPO suite exists so far (--role cpo)")
-    covered = coverage(SUITES[args.role])
-    rows = [
+    return [
         {
             "id": r.id,
             "strength": r.strength,
-            "feature": r.feature,
             "title": r.title,
+            "quote": r.quote,
+            "chapter": r.chapter,
+            "section": r.section,
+            "place": r.place,
+            "feature": r.feature,
+            "basis": r.basis,
             "source": r.source,
+            "fails_verdict": r.fails_verdict,
             "checks": covered.get(r.id, []),
         }
         for r in CPO.values()
     ]
+
+
+def _wrapped(label: str, text: str) -> list[str]:
+    """`label: text` wrapped under the requirement, continuation lines aligned after the label."""
+    first = f"{INDENT}{label}: "
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * len(first))
+
+
+def render(row: dict[str, Any]) -> list[str]:
+    """The text block of one requirement: headline, quote with its place or the practice basis, feature, checks."""
+    head = f"{row['id']:22} {row['strength']:8} "
+    lines = textwrap.wrap(row["title"], WIDTH, initial_indent=head, subsequent_indent=" " * len(head))
+    if row["quote"]:
+        lines += _wrapped("quote", f"“{row['quote']}”")
+        lines.append(f"{INDENT}{' ' * len('quote: ')}({row['place']})")
+    if row["strength"] == "PRACTICE":
+        lines += _wrapped("practice", row["basis"])
+    feature = f"{row['feature']} (optional; checked where the SUT declares it)" if row["feature"] else "none"
+    lines.append(f"{INDENT}feature: {feature}")
+    lines += _wrapped("checks", ", ".join(row["checks"]) or "NONE")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from conformance.runner import SUITES
+
+    if args.role not in SUITES:
+        raise UsageError(f"role {args.role!r}: only the CPO suite exists so far (--role cpo)")
+    table = rows(coverage(SUITES[args.role]))
     if args.format == "json":
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(table, indent=2, ensure_ascii=False))
         return 0
-    for row in rows:
-        feature = f" (optional feature: {row['feature']})" if row["feature"] else ""
-        print(f"{row['id']:22} {row['strength']:7} {row['title']}{feature}")
-        print(f"{'':30} source: {row['source']}")
-        print(f"{'':30} checks: {', '.join(row['checks']) or 'NONE'}")
+    for row in table:
+        print("\n".join(render(row)))
+        print()
+    print("MUST fails the run; SHOULD and PRACTICE warn (--strict makes them fail too).")
     return 0

@@ -7,50 +7,62 @@ import random
 import sys
 from pathlib import Path
 
-from conformance.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
+from conformance.cli.errors import EXIT_BAD_INPUT, UsageError
 from conformance.profiles import CI, DEV
-from conformance.sut import Sut
+
+EXIT_HELP = (
+    "Exit 0: pass (every MUST requirement judged and held); 1: fail (a MUST failed, or a SHOULD/PRACTICE "
+    "under --strict); 2: configuration problem or SUT unreachable (found before or during the run); "
+    "3: incomplete (nothing failed, but a MUST requirement of what the SUT must implement was not judged: "
+    "the table says what to declare); 130: interrupted."
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
         help="run a role's conformance suite and write reports",
-        description="Run the conformance suite. Exit 0: every MUST requirement holds; 1: failures; "
-        "2: configuration problem or SUT unreachable.",
+        description=f"Run the conformance suite and write reports under REPORTS/<role>/. {EXIT_HELP}",
     )
-    p.add_argument("--role", required=True, help="cpo (the EMP suite is not written yet)")
+    p.add_argument("--role", required=True, choices=("cpo",), help="the SUT's role (the EMP suite is not written yet)")
     p.add_argument("--sut", type=Path, help="SUT declaration (oicp-sut.toml); default: the bundled reference CPO")
-    p.add_argument("--release", help="OICP release; must match the declaration's (default: its release)")
+    p.add_argument("--release", help="OICP release; must match the declaration's (default: the declaration's)")
     p.add_argument("--reports", type=Path, default=Path("reports"), help="report folder (default: reports/)")
-    p.add_argument("--seed", type=int, help="repeat a run: the seed is printed at the start of every run")
-    p.add_argument("--hypothesis-profile", choices=(CI, DEV), help="Hypothesis settings profile")
-    p.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
-    p.add_argument("--requirement", action="append", default=[], help="only the tests of this requirement ID")
+    p.add_argument("--seed", type=int, help="repeat a run exactly (default: random; printed at the start)")
+    p.add_argument(
+        "--strict", action="store_true", help="SHOULD and PRACTICE requirements fail the run (default: they warn)"
+    )
+    p.add_argument(
+        "--hypothesis-profile", choices=(CI, DEV), help="Hypothesis settings profile (default: dev, ci under CI)"
+    )
+    p.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression (default: all)")
+    p.add_argument(
+        "--requirement", action="append", default=[], help="only the tests of this requirement ID (repeatable)"
+    )
     p.add_argument(
         "--defect",
         action="append",
         default=[],
-        help="plant a defect in the bundled reference CPO (see `oicp-conformance defects`); only without --sut",
+        help="plant a defect in the bundled reference CPO (see `oicp-conformance defects --list`); only without --sut",
+    )
+    p.add_argument(
+        "--shape",
+        default=None,
+        help="deployment shape of the bundled reference CPO (see `oicp-conformance reference --help`; "
+        "default: official); only without --sut",
     )
     p.set_defaults(run=run)
 
 
-def _probe(sut: Sut) -> None:
-    """Reachable (any HTTP answer) and authorised (no 401/403 with the declared headers), or exit 2 now."""
-    from conformance.catalog import load_release
-    from conformance.sut.client import headers_for, poke
+def _preflight(sut: object) -> None:
+    """Every configuration problem, one line each, before any test; exit 2 if there is one."""
+    from conformance.sut.preflight import problems
 
-    op = load_release(sut.release).operation("AuthorizeRemoteStop.cpo")
-    url, answer, error = poke(sut, op)
-    if answer is None:
-        raise UsageError(f"SUT unreachable at {url}: {error}")
-    if answer.status_code in (401, 403):
-        raise UsageError(
-            f"authorisation problem: {url} answered HTTP {answer.status_code} to the declared headers "
-            f"({', '.join(headers_for(sut, op)) or 'none'}); check [headers] and [inbound.*.headers] in "
-            f"{sut.source} (values written as ${{VAR}} are read from the environment)"
-        )
+    found = problems(sut)  # type: ignore[arg-type]
+    if found:
+        for line in found[:-1]:
+            print(f"oicp-conformance: {line}", file=sys.stderr)
+        raise UsageError(found[-1])
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -64,10 +76,11 @@ def check_arguments(args: argparse.Namespace) -> None:
     if unknown := [d for d in args.defect if d not in DEFECTS]:
         raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --list` names them")
     if unknown := [r for r in args.requirement if r not in CPO]:
-        raise UsageError(f"unknown requirement(s) {unknown}")
+        raise UsageError(f"unknown requirement(s) {unknown}; `oicp-conformance requirements --role cpo` lists them")
+    shape = getattr(args, "shape", None)
     if args.sut is not None:
-        if args.defect:
-            raise UsageError("--defect plants bugs in the bundled reference CPO; it cannot go with --sut")
+        if args.defect or shape:
+            raise UsageError("--defect and --shape set up the bundled reference CPO; they cannot go with --sut")
         try:
             sut = load(args.sut)
         except ConfigError as exc:
@@ -80,19 +93,37 @@ def check_arguments(args: argparse.Namespace) -> None:
                 "outbound checks will find no calls",
                 file=sys.stderr,
             )
-        _probe(sut)
-    elif args.release and args.release != "2.3":
+        _preflight(sut)
+        return
+    if args.release and args.release != "2.3":
         raise UsageError("the bundled reference CPO speaks OICP 2.3; test 2.2 with your own --sut")
+    if shape:
+        from conformance.reference.cpo.shapes import SHAPES
+
+        if shape not in SHAPES:
+            raise UsageError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
+        if unfit := [d for d in args.defect if not DEFECTS[d].applies(shape)]:
+            raise UsageError(f"defect(s) {unfit} do not apply to shape {shape!r}")
 
 
 def run(args: argparse.Namespace) -> int:
     from conformance.reports import render, service_versions, write_environment
-    from conformance.runner import run_suite
+    from conformance.runner import ReportsError, check_reports, run_suite
+    from conformance.suites.verdicts import EXIT_CODES
 
     check_arguments(args)
+    try:
+        check_reports(args.reports, args.role)
+    except ReportsError as exc:
+        raise UsageError(str(exc)) from exc
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    shape = getattr(args, "shape", None)
     target = (
-        str(args.sut) if args.sut else "bundled reference CPO" + (f" with defects {args.defect}" if args.defect else "")
+        str(args.sut.resolve())
+        if args.sut
+        else "bundled reference CPO"
+        + (f", shape {shape}" if shape else "")
+        + (f", defects {', '.join(args.defect)}" if args.defect else "")
     )
     print(f"oicp-conformance: CPO suite against {target}, seed {seed} (repeat with --seed {seed})", flush=True)
     try:
@@ -102,37 +133,41 @@ def run(args: argparse.Namespace) -> int:
             sut=args.sut,
             seed=seed,
             defects=args.defect,
+            shape=shape,
             requirements=args.requirement,
             keyword=args.keyword,
             profile=args.hypothesis_profile,
+            strict=args.strict,
         )
-    except FileExistsError as exc:
+    except ReportsError as exc:
         raise UsageError(str(exc)) from exc
-    folder = args.reports / "cpo"
-    release = args.release or "2.3"
-    write_environment(
-        folder / "allure-results",
-        {
-            "SUT": target,
-            "Role": "CPO",
-            "OICP.release": release,
-            "Service.versions": service_versions(release),
-            "Seed": seed,
-            "Verdict": (outcome.summary or {}).get("verdict", "unknown"),
-        },
-    )
-    if outcome.exit_code in (2, 3, 4):
-        print(
-            f"oicp-conformance: the suite could not run (pytest exit {outcome.exit_code}); see above", file=sys.stderr
+    except KeyboardInterrupt:
+        print(f"oicp-conformance: interrupted; the partial summary is in {args.reports / 'cpo'}", file=sys.stderr)
+        return EXIT_CODES["interrupted"]
+    folder = outcome.folder or args.reports / "cpo"
+    summary = outcome.summary or {}
+    release = args.release or summary.get("release") or "2.3"
+    if (folder / "allure-results").is_dir():
+        write_environment(
+            folder / "allure-results",
+            {
+                "SUT": target,
+                "Role": "CPO",
+                "OICP.release": release,
+                "Service.versions": service_versions(release),
+                "Seed": seed,
+                "Verdict": summary.get("verdict", "unknown"),
+            },
         )
+    if summary.get("verdict") == "aborted":
+        print(f"oicp-conformance: {summary.get('reason')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if outcome.exit_code == 5 or outcome.summary is None:
+    if not summary.get("requirements"):
         print("oicp-conformance: no test ran (check -k / --requirement)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(render(outcome.summary))
+    print(render(summary))
     print(
-        f"reports: {folder / 'allure-results'} (allure serve {folder / 'allure-results'}), {folder / 'junit.xml'}, "
-        f"{folder / 'summary.json'}"
+        f"reports: {folder / 'summary.json'}, {folder / 'junit.xml'}, {folder / 'allure-results'} "
+        f"(allure serve {folder / 'allure-results'})"
     )
-    failed = outcome.summary["verdict"] == "fail" or outcome.exit_code != 0
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_CODES.get(summary["verdict"], EXIT_BAD_INPUT)

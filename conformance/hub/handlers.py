@@ -14,7 +14,7 @@ from conformance.catalog import Operation
 from conformance.hub import answers
 from conformance.hub.state import HubState, fingerprint
 from conformance.oicp import codes
-from conformance.oicp.ids import belongs_to, operator_key, operator_of, provider_key, provider_of_evco
+from conformance.oicp.ids import operator_key, operator_of, provider_key, provider_of_evco
 from conformance.oicp.time import parse
 
 if TYPE_CHECKING:
@@ -162,8 +162,8 @@ def _apply(store: dict[str, Any], action: str, items: dict[str, Any], noun: str 
         store.update(items)
 
 
-def _owned(operator_id: str, evse_ids: list[str]) -> None:
-    foreign = [e for e in evse_ids if not belongs_to(e, operator_id)]
+def _owned(x: Exchange, operator_id: str, evse_ids: list[str]) -> None:
+    foreign = [e for e in evse_ids if not x.state.partners.owns(operator_id, e)]
     if foreign:
         raise Refused(codes.INCONSISTENT_EVSE_ID, f"EVSEs not of operator {operator_id}: {', '.join(foreign[:20])}")
 
@@ -172,7 +172,7 @@ def _owned(operator_id: str, evse_ids: list[str]) -> None:
 def push_evse_data(x: Exchange) -> Any:
     data = x.body["OperatorEvseData"]
     records = {r["EvseID"]: r for r in data.get("EvseDataRecord", [])}
-    _owned(data["OperatorID"], list(records))
+    _owned(x, data["OperatorID"], list(records))
     key = operator_key(data["OperatorID"]) or data["OperatorID"]
     with x.state.lock:
         _apply(x.state.evse_data.setdefault(key, {}), x.body["ActionType"], records)
@@ -184,7 +184,7 @@ def push_evse_data(x: Exchange) -> Any:
 def push_evse_status(x: Exchange) -> Any:
     data = x.body["OperatorEvseStatus"]
     records = {r["EvseID"]: r["EvseStatus"] for r in data.get("EvseStatusRecord", [])}
-    _owned(data["OperatorID"], list(records))
+    _owned(x, data["OperatorID"], list(records))
     key = operator_key(data["OperatorID"]) or data["OperatorID"]
     with x.state.lock:
         _apply(x.state.evse_status.setdefault(key, {}), x.body["ActionType"], records)
@@ -207,7 +207,7 @@ def push_pricing_products(x: Exchange) -> Any:
 @handles("PushEVSEPricing")
 def push_evse_pricing(x: Exchange) -> Any:
     key = operator_key(x.params.get("operatorID", "")) or x.params.get("operatorID", "")
-    _owned(x.params.get("operatorID", ""), [r["EvseID"] for r in x.body["EVSEPricing"]])
+    _owned(x, x.params.get("operatorID", ""), [r["EvseID"] for r in x.body["EVSEPricing"]])
     with x.state.lock:
         current = {(r["EvseID"], r["ProviderID"]): r for r in x.state.evse_pricing.get(key, [])}
         items = {(r["EvseID"], r["ProviderID"]): r for r in x.body["EVSEPricing"]}

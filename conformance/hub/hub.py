@@ -277,9 +277,10 @@ class FakeHub:
             return self._fault_only(fault, op, call, request)
         if fault is not None and fault.kind == "drop" and not fault.process:
             return self._drop(request, call)
-        push_key = (
-            (operator_key(params.get("operatorID", "")) or params.get("providerID", "")) if op.name in PUSHES else None
-        )
+        # OICP 2.3 CPO chapter 1: pushes "that address the same operation MUST always be processed sequentially";
+        # pushes of different operations may overlap, so in-flight pushes are counted per partner and operation.
+        partner_key = operator_key(params.get("operatorID", "")) or params.get("providerID", "")
+        push_key = f"{partner_key} {op.name}" if op.name in PUSHES else None
         self._enter_push(push_key, call)
         try:  # a push is in flight until its answer is out, scripted delays included
             status, body = self._process(request, op, params, call)
@@ -294,7 +295,7 @@ class FakeHub:
             call.concurrent = self.state.in_flight.get(key, 0) > 0
             self.state.in_flight[key] = self.state.in_flight.get(key, 0) + 1
         if call.concurrent:
-            call.problems.append(f"parallel push: another push of {key} was still being processed")
+            call.problems.append(f"parallel push: another {key} push was still being processed")
 
     def _leave_push(self, key: str | None) -> None:
         if key is not None:

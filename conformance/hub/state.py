@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.oicp.ids import operator_key, provider_key
+from conformance.oicp.ids import belongs_to, operator_key, provider_key
 
 
 @dataclass
@@ -32,6 +32,14 @@ class Partners:
     operators: set[str] = field(default_factory=set)
     providers: set[str] = field(default_factory=lambda: {"DE-DCB"})
     offline_providers: set[str] = field(default_factory=set)
+    # Hub operator -> the sub-operators whose EVSEs it may push (CPO chapter 1: sub partner IDs are
+    # "only provided implicitly through EVCO- or EVSEIDs").
+    sub_operators: dict[str, set[str]] = field(default_factory=dict)
+
+    def owns(self, operator_id: str, evse_id: str) -> bool:
+        """Whether the EVSE is the operator's or one of its declared sub-operators'."""
+        subs = self.sub_operators.get(operator_key(operator_id) or "", set())
+        return belongs_to(evse_id, operator_id) or any(belongs_to(evse_id, sub) for sub in subs)
 
     def knows_operator(self, operator_id: str) -> bool:
         return operator_key(operator_id) in {operator_key(o) for o in self.operators}

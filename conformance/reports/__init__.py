@@ -44,9 +44,30 @@ def load_summary(path: Path) -> dict[str, Any] | None:
 
 
 def render(summary: dict[str, Any]) -> str:
-    """The per-requirement table and verdict, for the terminal."""
+    """The per-requirement table, reasons in full, what to declare, and the verdict once."""
+    lines = []
+    for row in summary.get("requirements", []):
+        lines.append(f"{row['status'].upper():10} {row['id']:22} {row['strength']:8} {row['title']}")
+        if row["status"] != "pass" and row.get("reason"):
+            lines.append(f"{'':11}{row['reason']}")
     counts: dict[str, int] = {}
-    for row in summary["requirements"]:
+    for row in summary.get("requirements", []):
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return f"{len(summary['requirements'])} requirements: {tally}\nverdict: {summary['verdict'].upper()}"
+    lines.append(f"{len(summary.get('requirements', []))} requirements: {tally or 'none run'}")
+    for problem in summary.get("configuration_problems", []):
+        lines.append(f"configuration problem: {problem}")
+    missing = [
+        r
+        for r in summary.get("requirements", [])
+        if r["status"] == "not judged" and r["strength"] == "MUST" and r["expected"]
+    ]
+    if missing and summary["verdict"] == "incomplete":
+        lines.append("not judged, so the run cannot vouch for them:")
+        for row in missing:
+            hint = f"declare {row['declare']}" if row.get("declare") else row.get("reason", "")
+            lines.append(f"  {row['id']:22} {hint}")
+    if summary.get("reason"):
+        lines.append(str(summary["reason"]))
+    lines.append(f"verdict: {summary['verdict'].upper()}")
+    return "\n".join(lines)

@@ -6,27 +6,30 @@ without `--oicp-sut` it starts the bundled reference CPO. `oicp-conformance run`
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
+import shlex
 import socket
-import warnings
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import allure
 import pytest
 
-from conformance.checks.failure import Failure
 from conformance.hub import FakeHub, Partners
+from conformance.oicp.ids import operator_key
+from conformance.suites.cases import IdSource
 from conformance.suites.requirements import CPO, Requirement
+from conformance.suites.verdicts import ConfigurationProblem, NotJudged, Verdict, combine, run_verdict
 from conformance.sut import Sut, load
 
-FAILURES_KEY = "oicp_failures"
-
-
-class ConformanceWarning(UserWarning):
-    """A SHOULD or DERIVED requirement that the SUT does not meet (reported, does not fail the verdict)."""
+REQUIREMENTS: dict[str, Requirement] = {**CPO}
+VERDICT_KEY = pytest.StashKey[Verdict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--oicp-seed", type=int, help="seed for generated messages (printed; default: random)")
     group.addoption("--oicp-summary", metavar="FILE", help="write the per-requirement summary as JSON")
     group.addoption(
+        "--oicp-strict", action="store_true", help="SHOULD and PRACTICE requirements fail the run instead of warning"
+    )
+    group.addoption(
         "--oicp-reference-defect",
         action="append",
         default=[],
@@ -42,8 +48,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="plant a defect in the bundled reference CPO (self-tests)",
     )
     group.addoption(
+        "--oicp-reference-shape",
+        default="official",
+        metavar="SHAPE",
+        help="deployment shape of the bundled reference CPO (see `oicp-conformance reference --help`)",
+    )
+    group.addoption(
         "--oicp-requirement", action="append", default=[], metavar="ID", help="run only the tests of these requirements"
     )
+    group.addoption("--oicp-via-cli", action="store_true", help=argparse.SUPPRESS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,6 +65,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("oicp_seed", None) is None:
         config.option.oicp_seed = random.SystemRandom().randrange(2**31)
     config._oicp_results = {}  # type: ignore[attr-defined]
+    config._oicp_config_problems = []  # type: ignore[attr-defined]
+    config._oicp_started = datetime.now(UTC)  # type: ignore[attr-defined]
+    _CONFIGS.append(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config in _CONFIGS:
+        _CONFIGS.remove(config)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -64,6 +85,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.getoption("oicp_via_cli", False):
+        return None  # `oicp-conformance run` has printed the seed already
     if config.getoption("oicp_sut", None) or any("suites" in str(a) for a in config.args):
         return f"oicp-conformance: seed {config.getoption('oicp_seed')} (repeat with --oicp-seed)"
     return None
@@ -85,33 +108,36 @@ def sut(pytestconfig: pytest.Config) -> Iterator[Sut]:
     """The declared SUT, or the bundled reference CPO started on loopback for this session."""
     path = pytestconfig.getoption("oicp_sut")
     if path:
-        yield load(Path(path))
+        rerun = f"oicp-conformance run --role cpo --sut {shlex.quote(str(Path(path).resolve()))}"
+        declared = replace(load(Path(path)), rerun=rerun)
+        pytestconfig._oicp_sut = declared  # type: ignore[attr-defined]
+        yield declared
         return
-    from conformance.reference.cpo import Config, ReferenceCpo
-    from conformance.sut.default import reference_sut
+    from conformance.suites.reference import start_reference
 
     hub_port = _free_port()
-    cpo = ReferenceCpo(
-        Config(
-            hub_url=f"http://127.0.0.1:{hub_port}/api/oicp",
-            defects=frozenset(pytestconfig.getoption("oicp_reference_defect")),
-        )
-    )
-    url = cpo.start()
+    shape = pytestconfig.getoption("oicp_reference_shape")
+    defects = tuple(pytestconfig.getoption("oicp_reference_defect"))
+    started = start_reference(hub_port, shape=shape, defects=defects)
+    rerun = "oicp-conformance run --role cpo" + (f" --shape {shape}" if shape != "official" else "")
+    rerun += "".join(f" --defect {d}" for d in defects)
+    reference = replace(started.sut, rerun=rerun, reference_command=started.command)
+    pytestconfig._oicp_sut = reference  # type: ignore[attr-defined]
     try:
-        yield reference_sut(url, hub_port)
+        yield reference
     finally:
-        cpo.stop()
+        started.stop()
 
 
 @pytest.fixture(scope="session")
 def hub_server(sut: Sut) -> Iterator[FakeHub]:
+    subs = {operator_key(sut.operator_id) or sut.operator_id: set(sut.sub_operators)}
     hub = FakeHub(
         release=sut.release,
         host=sut.hub_host,
         port=sut.hub_port,
         prefix=sut.hub_prefix,
-        partners=Partners(operators={sut.operator_id}, providers={sut.provider_id}),
+        partners=Partners(operators={sut.operator_id}, providers={sut.provider_id}, sub_operators=subs),
     )
     hub.start()
     yield hub
@@ -131,7 +157,7 @@ def _allure_labels(request: pytest.FixtureRequest) -> None:
     req = request.node.get_closest_marker("requirement")
     if op is None and req is None:
         return
-    allure.dynamic.parent_suite("CPO")
+    allure.dynamic.parent_suite(request.module.__name__.split(".")[-2].upper())
     if op is not None:
         service = op.args[0].split(".")[0]
         allure.dynamic.suite(op.kwargs.get("service", service))
@@ -140,45 +166,18 @@ def _allure_labels(request: pytest.FixtureRequest) -> None:
         allure.dynamic.tag(requirement)
 
 
-class Verdict:
-    """Collects failures of one test and turns them into a pass, warnings, or one clear failure."""
-
-    def __init__(self, node: pytest.Item, seed: int):
-        self.node, self.seed = node, seed
-        self.failures: list[Failure] = []
-
-    def add(self, requirement: str, title: str, body: str = "", reproduce: str = "") -> None:
-        assert requirement in CPO, f"unknown requirement {requirement}"
-        self.failures.append(Failure(requirement, title, body, reproduce))
-
-    def check(self, ok: bool, requirement: str, title: str, body: str = "", reproduce: str = "") -> bool:
-        if not ok:
-            self.add(requirement, title, body, reproduce)
-        return ok
-
-    def about(self, answer: Any, ok: bool, requirement: str, title: str, body: str | None = None) -> bool:
-        """`check` for a SUT answer: the answer is the failure's body, its curl command the reproduction."""
-        return self.check(ok, requirement, title, body or answer.describe(), answer.curl)
-
-    def conclude(self) -> None:
-        self.node.user_properties.append((FAILURES_KEY, [f.__dict__ for f in self.failures]))
-        blocking = [f for f in self.failures if CPO[f.requirement].fails_verdict]
-        for failure in self.failures:
-            allure.attach(
-                failure.render(self.seed),
-                name=f"{failure.requirement}: {failure.title}",
-                attachment_type=allure.attachment_type.TEXT,
-            )
-            if failure not in blocking:
-                warnings.warn(ConformanceWarning(failure.render(self.seed)), stacklevel=2)
-        if blocking:
-            pytest.fail("\n\n".join(f.render(self.seed) for f in blocking), pytrace=False)
+@pytest.fixture
+def verdict(request: pytest.FixtureRequest, seed: int) -> Verdict:
+    """Record what the test judges with `verdict.check(...)`, then `verdict.conclude()` at its end."""
+    found = Verdict(request.node, seed, REQUIREMENTS, strict=bool(request.config.getoption("oicp_strict")))
+    request.node.stash[VERDICT_KEY] = found
+    return found
 
 
 @pytest.fixture
-def verdict(request: pytest.FixtureRequest, seed: int) -> Verdict:
-    """Record failures with `verdict.check(...)`, then `verdict.conclude()` at the end of the test."""
-    return Verdict(request.node, seed)
+def ids(request: pytest.FixtureRequest, seed: int) -> IdSource:
+    """Fresh, reproducible IDs for this test's cases (one SessionID per case, as Hubject issues them)."""
+    return IdSource(seed, request.node.name)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -189,69 +188,138 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     if report.when == "setup" and report.passed:
         return report
+    found: Verdict = item.stash.get(VERDICT_KEY, None) or Verdict(item, 0, REQUIREMENTS)
+    stopped = call.excinfo.value if call.excinfo and isinstance(call.excinfo.value, NotJudged) else None
+    if stopped is None and report.skipped:  # a plain pytest.skip: not judged, with its reason
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        stopped = NotJudged(reason.removeprefix("Skipped: "))
+    error = None
+    if report.failed and not found.concluded:
+        error = f"the check broke: {_last_line(report.longreprtext)}"
+    if isinstance(stopped, ConfigurationProblem):
+        item.config._oicp_config_problems.append(stopped.reason)  # type: ignore[attr-defined]
     results = item.config._oicp_results  # type: ignore[attr-defined]
-    failures = next((v for k, v in item.user_properties if k == FAILURES_KEY), [])
-    failed_ids = {f["requirement"] for f in failures}
-    for requirement in marker.args:
-        entry = results.setdefault(requirement, {"status": "pass", "tests": [], "failures": []})
-        entry["tests"].append(item.nodeid)
-        entry["failures"] += [f for f in failures if f["requirement"] == requirement]
-        if report.skipped:
-            status = "skip"
-        elif requirement in failed_ids:
-            status = "fail" if CPO[requirement].fails_verdict else "warn"
-        elif report.failed and not any(CPO[r].fails_verdict for r in failed_ids):
-            status = "error"  # the test broke by itself, not by a recorded failure
-        else:
-            status = "pass"
-        rank = {"skip": 0, "pass": 1, "warn": 2, "error": 3, "fail": 4}
-        if entry["status"] == "pass" and status == "skip" and len(entry["tests"]) == 1:
-            entry["status"] = "skip"
-        elif rank[status] > rank[entry["status"]] or entry["status"] == "skip":
-            entry["status"] = status
+    for rid, outcome in found.outcomes(marker.args, error, stopped).items():
+        entry = results.setdefault(rid, {"outcomes": [], "tests": [], "failures": []})
+        entry["outcomes"].append(outcome)
+        entry["tests"].append(item.name)
+        entry["failures"] += [f.__dict__ for f in found.failures if f.requirement == rid]
+    _allure_outcome(found, marker.args, report)
     return report
 
 
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:400] if lines else "unknown error"
+
+
+def _allure_outcome(found: Verdict, marked: tuple[str, ...], report: pytest.TestReport) -> None:
+    """Warnings and not-judged requirements as readable attachments of the test in Allure."""
+    for failure in found.failures:
+        if failure not in found.blocking():
+            allure.attach(
+                failure.render(found.seed),
+                name=f"warning {failure.requirement}: {failure.title}",
+                attachment_type=allure.attachment_type.TEXT,
+            )
+    for rid, outcome in found.unjudged.items():
+        allure.attach(outcome.reason, name=f"{outcome.status}: {rid}", attachment_type=allure.attachment_type.TEXT)
+
+
+def _expected(requirement: Requirement, sut: Sut | None) -> bool:
+    """Whether the SUT must implement what the requirement judges: a mandatory operation, or a declared feature."""
+    return requirement.feature is None or (sut is not None and sut.has(requirement.feature))
+
+
 def summary(config: pytest.Config) -> dict[str, Any]:
+    """The per-requirement results and the run's verdict, as `summary.json` stores them."""
     results = config._oicp_results  # type: ignore[attr-defined]
+    sut: Sut | None = getattr(config, "_oicp_sut", None)
     rows = []
-    for requirement in CPO.values():
+    for requirement in REQUIREMENTS.values():
         entry = results.get(requirement.id)
         if entry is None:
             continue
+        outcome = combine(entry["outcomes"])
         rows.append(
             {
                 "id": requirement.id,
                 "title": requirement.title,
                 "strength": requirement.strength,
                 "source": requirement.source,
-                "status": entry["status"],
+                "feature": requirement.feature,
+                "expected": _expected(requirement, sut),
+                "status": outcome.status,
+                "reason": outcome.reason,
+                "declare": outcome.declare,
                 "tests": entry["tests"],
                 "failures": entry["failures"],
             }
         )
-    failed = any(r["status"] in ("fail", "error") for r in rows)
-    return {"seed": config.getoption("oicp_seed"), "verdict": "fail" if failed else "pass", "requirements": rows}
+    problems = list(dict.fromkeys(config._oicp_config_problems))  # type: ignore[attr-defined]
+    interrupted = bool(getattr(config, "_oicp_interrupted", False))
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    started = config._oicp_started  # type: ignore[attr-defined]
+    return {
+        "tool": "oicp-conformance",
+        "tool_version": _version(),
+        "role": sut.role if sut else None,
+        "release": sut.release if sut else None,
+        "sut": {"name": sut.name, "base_url": sut.base_url, "declaration": sut.source} if sut else None,
+        "seed": config.getoption("oicp_seed"),
+        "strict": bool(config.getoption("oicp_strict")),
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round((datetime.now(UTC) - started).total_seconds(), 1),
+        "verdict": run_verdict(rows, problems, interrupted),
+        "counts": counts,
+        "configuration_problems": problems,
+        "requirements": rows,
+    }
+
+
+def _version() -> str:
+    try:
+        return metadata.version("oicp-conformance")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def pytest_keyboard_interrupt(excinfo: Any) -> None:
+    for config in _CONFIGS:
+        config._oicp_interrupted = True  # type: ignore[attr-defined]
+
+
+_CONFIGS: list[pytest.Config] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the summary even for an interrupted run, whose verdict then says so."""
+    config = session.config
+    if exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop:
+        config._oicp_interrupted = True  # type: ignore[attr-defined]
+    if not config._oicp_results and not getattr(config, "_oicp_interrupted", False):  # type: ignore[attr-defined]
+        return
+    if path := config.getoption("oicp_summary"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(summary(config), indent=2), encoding="utf-8")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if not config._oicp_results:  # type: ignore[attr-defined]
-        return
-    data = summary(config)
-    write = terminalreporter.write_line
+    if not config._oicp_results or config.getoption("oicp_via_cli"):  # type: ignore[attr-defined]
+        return  # `oicp-conformance run` prints the table itself, once
+    from conformance.reports import render
+
     terminalreporter.section("OICP requirements")
-    for row in data["requirements"]:
-        write(f"{row['status'].upper():5} {row['id']:22} {row['strength']:7} {row['title']}")
-    write(f"verdict: {data['verdict'].upper()} (seed {data['seed']})")
-    if path := config.getoption("oicp_summary"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(data, indent=2), encoding="utf-8")
+    for line in render(summary(config)).splitlines():
+        terminalreporter.write_line(line)
 
 
 def requirement(*ids: str) -> pytest.MarkDecorator:
     for rid in ids:
-        assert rid in CPO, rid
+        assert rid in REQUIREMENTS, rid
     return pytest.mark.requirement(*ids)
 
 
-__all__ = ["ConformanceWarning", "Requirement", "Verdict", "requirement"]
+__all__ = ["NotJudged", "Requirement", "Verdict", "requirement"]

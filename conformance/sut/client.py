@@ -61,7 +61,11 @@ def curl(url: str, case: Case, headers: dict[str, str] | None = None, redacted: 
     payload = case.payload()
     head = f"curl -sS -X POST {shlex.quote(url)} -H {shlex.quote('Content-Type: ' + case.content_type)}"
     for name, value in (headers or {}).items():
-        head += f" -H {shlex.quote(f'{name}: ' + (redacted or {}).get(value, '<redacted>'))}"
+        shown = (redacted or {}).get(value, "<redacted>")
+        if "${" in shown:  # double quotes, so the shell fills in the variable from the environment
+            head += ' -H "' + f"{name}: {shown}".replace('"', '\\"') + '"'
+        else:
+            head += f" -H {shlex.quote(f'{name}: ' + shown)}"
     if len(payload) > 4000:
         return f"{head} --data-binary @body.json   # body: {len(payload)} bytes ({case.describe()})"
     return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
@@ -85,18 +89,31 @@ def poke(sut: Sut, op: Operation) -> tuple[str, httpx.Response | None, str | Non
     return url, answer, None
 
 
+class ProbeError(Exception):
+    """A declared probe did not answer JSON: what it shows cannot be judged."""
+
+
+def probe_url(sut: Sut, name: str) -> str:
+    return sut.probes[name].replace("{base_url}", sut.base_url)
+
+
 def probe(sut: Sut, name: str) -> list[str] | None:
-    """The SessionIDs a declared probe shows (None: no such probe, or it did not answer JSON)."""
-    url = sut.probes.get(name)
-    if url is None:
+    """The SessionIDs a declared probe shows; None when no such probe is declared.
+
+    Raises ProbeError when it is declared but does not answer 2xx JSON."""
+    if name not in sut.probes:
         return None
+    url = probe_url(sut, name)
     try:
-        answer = httpx.get(
-            url.replace("{base_url}", sut.base_url), headers=sut.headers, timeout=sut.timeout, verify=sut.tls
-        )
+        answer = httpx.get(url, headers=sut.headers, timeout=sut.timeout, verify=sut.tls)
+    except httpx.HTTPError as exc:
+        raise ProbeError(f"probe {name} ({url}) failed: {type(exc).__name__}: {exc}") from exc
+    if not answer.is_success:
+        raise ProbeError(f"probe {name} ({url}) answered HTTP {answer.status_code}: {answer.text[:200]}")
+    try:
         data = answer.json()
-    except (httpx.HTTPError, ValueError):
-        return None
+    except ValueError as exc:
+        raise ProbeError(f"probe {name} ({url}) did not answer JSON: {answer.text[:200]}") from exc
     return _session_ids(data)
 
 
@@ -118,6 +135,9 @@ def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> A
     headers = headers_for(sut, op)
     started = time.monotonic()
     reproduce = curl(url, case, headers, sut.redacted)
+    if sut.reference_command:
+        note = f"# the bundled reference ran on this port; start the same one with:\n#   {sut.reference_command}\n"
+        reproduce = note + reproduce
     try:
         response = httpx.post(
             url,

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from conformance.oicp.ids import belongs_to, operator_key, operator_of, provider_key
+
 FEATURES = ("authorize_stop", "reservation", "charging_notifications", "dynamic_pricing")
 # Inbound operations whose URL a declaration may set (a real CPO registers one URL per operation).
 INBOUND = {
@@ -33,6 +35,19 @@ TRIGGERS = (
     "send_notification",
     "push_pricing",
 )
+# What the suite fills into each trigger's url, body, headers or command. A placeholder outside this
+# list would be sent to the SUT literally: the declaration is refused instead.
+_COMMON = ("base_url", "operator_id", "provider_id", "message")
+PLACEHOLDERS = {
+    "push_evse_data": (*_COMMON, "action", "evse_ids", "evse_id"),
+    "push_evse_status": (*_COMMON, "action", "evse_ids", "evse_id"),
+    "authorize_start": (*_COMMON, "identification", "evse_id"),
+    "authorize_stop": (*_COMMON, "session_id", "identification", "evse_id"),
+    "end_session": (*_COMMON, "session_id", "evse_id"),
+    "send_notification": (*_COMMON, "session_id", "type", "evse_id"),
+    "push_pricing": (*_COMMON, "action"),
+}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class ConfigError(Exception):
@@ -68,6 +83,7 @@ class Sut:
     operator_id: str
     evse_ids: tuple[str, ...]
     provider_id: str = "DE-DCB"
+    sub_operators: tuple[str, ...] = ()
     out_of_service_evse: str | None = None
     features: frozenset[str] = frozenset()
     timeout: float = 10.0
@@ -88,6 +104,8 @@ class Sut:
     inbound: dict[str, Route] = field(default_factory=dict)  # operation id -> its own URL and headers
     probes: dict[str, str] = field(default_factory=dict)  # read-only URLs: "sessions", "cdrs"
     redacted: dict[str, str] = field(default_factory=dict)  # secret value -> how reports show it
+    rerun: str = ""  # the `oicp-conformance run ...` prefix that repeats this run (set by the suite)
+    reference_command: str = ""  # for the bundled reference: how to start the same one by hand
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -112,6 +130,7 @@ _TOP = {
     "operator_id": str,
     "evse_ids": list,
     "provider_id": str,
+    "sub_operators": list,
     "out_of_service_evse": str,
     "features": list,
     "timeout": (int, float),
@@ -168,6 +187,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     evses = data["evse_ids"]
     if not evses or not all(isinstance(e, str) for e in evses):
         raise ConfigError(f"{source}: evse_ids must be a non-empty array of EvseIDs")
+    _check_ids(source, data)
     features = data.get("features", [])
     if unknown := [f for f in features if f not in FEATURES]:
         raise ConfigError(f"{source}: unknown feature(s) {unknown} in features (known: {', '.join(FEATURES)})")
@@ -175,6 +195,13 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     for name, raw in _tables(source, data, "triggers", "trigger", TRIGGERS, _TRIGGER):
         if bool(raw.get("url")) == bool(raw.get("command")):
             raise ConfigError(f"{source}: triggers.{name} needs exactly one of 'url' or 'command'")
+        texts = [raw.get("url", ""), raw.get("body", ""), raw.get("command", ""), *raw.get("headers", {}).values()]
+        unknown = sorted({p for text in texts for p in _PLACEHOLDER.findall(str(text))} - set(PLACEHOLDERS[name]))
+        if unknown:
+            raise ConfigError(
+                f"{source}: triggers.{name} uses unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}"
+                f" (known for {name}: {', '.join('{' + k + '}' for k in PLACEHOLDERS[name])})"
+            )
         triggers[name] = Trigger(name=name, **raw)
     redacted: dict[str, str] = {}
     headers = _headers(source, data.get("headers", {}), "headers", redacted)
@@ -193,6 +220,8 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         )
     _check(source, data.get("probes", {}), _PROBES, "probes.")
     hub, tls, outbound = data.get("hub", {}), data.get("tls", {}), data.get("outbound", {})
+    if not 0 <= hub.get("port", 0) <= 65535:
+        raise ConfigError(f"{source}: hub.port must be a port number from 1 to 65535, got {hub['port']}")
     release = data.get("release", "2.3")
     if release not in ("2.2", "2.3"):
         raise ConfigError(f'{source}: release must be "2.3" or "2.2", got {release!r}')
@@ -203,6 +232,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         operator_id=data["operator_id"],
         evse_ids=tuple(evses),
         provider_id=data.get("provider_id", "DE-DCB"),
+        sub_operators=tuple(data.get("sub_operators", ())),
         out_of_service_evse=data.get("out_of_service_evse"),
         features=frozenset(features),
         timeout=float(data.get("timeout", 10.0)),
@@ -224,6 +254,40 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         probes=dict(data.get("probes", {})),
         redacted=redacted,
     )
+
+
+def _check_ids(source: str, data: dict[str, Any]) -> None:
+    """OperatorID, ProviderID and EvseIDs in OICP's forms, each EVSE the operator's or a sub-operator's.
+
+    Caught here, a typo costs one line; caught by the suite, it would fail the SUT for the declaration's mistake."""
+    operator = data["operator_id"]
+    if operator_key(operator) is None:
+        raise ConfigError(
+            f"{source}: operator_id {operator!r} is no OICP OperatorID (ISO like DE*ABC or DEABC, DIN like +49*536)"
+        )
+    provider = data.get("provider_id", "DE-DCB")
+    if provider_key(provider) is None:
+        raise ConfigError(f"{source}: provider_id {provider!r} is no OICP ProviderID (like DE-DCB, DE*DCB or DEDCB)")
+    subs = data.get("sub_operators", [])
+    for sub in subs:
+        if not isinstance(sub, str) or operator_key(sub) is None:
+            raise ConfigError(f"{source}: sub_operators entry {sub!r} is no OICP OperatorID")
+    owners = [operator, *subs]
+    oos = data.get("out_of_service_evse")
+    for where, evse in [*((f"evse_ids[{i}]", e) for i, e in enumerate(data["evse_ids"])), ("out_of_service_evse", oos)]:
+        if evse is None:
+            continue
+        if operator_of(evse) is None:
+            raise ConfigError(f"{source}: {where} {evse!r} is no OICP EvseID (like {_example_evse(operator)})")
+        if not any(belongs_to(evse, owner) for owner in owners):
+            raise ConfigError(
+                f"{source}: {where} {evse!r} belongs to neither operator {operator} nor a declared sub-operator "
+                f"(add its operator to sub_operators if {operator} pushes it as hub operator)"
+            )
+
+
+def _example_evse(operator: str) -> str:
+    return f"{operator}*1234*1" if operator.startswith("+") else f"{operator}*E1234*1"
 
 
 def _tables(

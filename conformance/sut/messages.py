@@ -1,8 +1,13 @@
-"""OICP messages for `{message}` in triggers: for a SUT that forwards to the hub what it is given."""
+"""OICP messages for `{message}` in triggers: for a SUT that forwards to the hub what it is given.
+
+A message for a step of a flow carries the flow's state: the session's SessionID, Identification,
+EvseID and partner session IDs, and timestamps no earlier than the session's start. A SUT that
+forwards it must never be blamed for an inconsistency the suite generated."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from conformance.strategies import Pins, draw_many, valid
@@ -16,15 +21,17 @@ MESSAGES = {
     "end_session": "eRoamingChargeDetailRecord",
     "push_pricing": "eRoamingPushPricingProductData",
 }
+# Flow state the suite passes along with the placeholders (not placeholders themselves).
+FLOW = ("cpo_partner_session_id", "emp_partner_session_id", "started_at", "session_evse_id")
 
 
 def wants_message(sut: Sut, trigger: str) -> bool:
     t = sut.triggers.get(trigger)
-    return t is not None and any("{message}" in part for part in (t.url, t.body, t.command))
+    return t is not None and any("{message}" in part for part in (t.url, t.body, t.command, *t.headers.values()))
 
 
 def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> dict[str, Any]:
-    """A valid message for the trigger's action, built around the values the suite chose."""
+    """A valid message for the trigger's action, built around the values and flow state the suite chose."""
     name = MESSAGES.get(trigger)
     if trigger == "send_notification":
         name = f"eRoamingChargingNotification{values.get('type', 'Start')}"
@@ -35,12 +42,16 @@ def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> di
         (values["evse_id"],) if "evse_id" in values else sut.evse_ids
     )
     identification = values.get("identification")
+    started: datetime | None = values.get("started_at")
     pins = Pins(
         operator_id=sut.operator_id,
         provider_id=sut.provider_id,
         evse_ids=evse_ids,
         session_id=values.get("session_id"),
         identification=json.loads(identification) if isinstance(identification, str) else identification,
+        cpo_partner_session_id=values.get("cpo_partner_session_id"),
+        emp_partner_session_id=values.get("emp_partner_session_id"),
+        now=started,
     )
     size = len(evse_ids) if name in ("eRoamingPushEvseData", "eRoamingPushEvseStatus") else None
     [message] = draw_many(valid(name, sut.release, pins, size), 1, seed)
@@ -51,4 +62,42 @@ def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> di
         records = message[key]["EvseDataRecord" if key == "OperatorEvseData" else "EvseStatusRecord"]
         for record, evse in zip(records, evse_ids, strict=False):
             record["EvseID"] = evse
+    if name not in ("eRoamingPushEvseData", "eRoamingPushEvseStatus", "eRoamingPushPricingProductData"):
+        for member, flow_key in (
+            ("CPOPartnerSessionID", "cpo_partner_session_id"),
+            ("EMPPartnerSessionID", "emp_partner_session_id"),
+        ):
+            if values.get(flow_key) is None:
+                message.pop(member, None)  # the session has none: a forwarded message must not invent one
+            else:
+                message[member] = values[flow_key]
+        if values.get("evse_id"):
+            message["EvseID"] = values["evse_id"]
+    if started is not None:
+        _not_before(message, started)
     return message
+
+
+def _not_before(message: dict[str, Any], started: datetime) -> None:
+    """Shift every top-level timestamp by one amount so the earliest is not before the session's start."""
+    stamps = {k: v for k, v in message.items() if isinstance(v, str) and _instant(v) is not None}
+    if not stamps:
+        return
+    earliest = min(_instant(v) for v in stamps.values())  # type: ignore[type-var]
+    if earliest is None or earliest >= started:
+        return
+    delta = started - earliest + timedelta(seconds=1)
+    for key, value in stamps.items():
+        moment = _instant(value)
+        assert moment is not None
+        message[key] = (moment + delta).isoformat(timespec="seconds" if "." not in value else "milliseconds")
+
+
+def _instant(text: str) -> datetime | None:
+    if len(text) < 19 or text[4] != "-" or "T" not in text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

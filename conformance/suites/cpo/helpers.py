@@ -1,9 +1,9 @@
-"""Shared steps of the CPO suite: pick EVSEs, send inbound cases, fire triggers, wait for the journal."""
+"""Shared steps of the CPO suite: pick EVSEs, send inbound cases as Hubject, fire triggers, undo what was accepted."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -11,14 +11,19 @@ import pytest
 from conformance.catalog import load_release
 from conformance.hub import Call, FakeHub
 from conformance.oicp.ids import belongs_to, operator_key
-from conformance.strategies import Case, Pins, draw_many, valid_cases
+from conformance.strategies import Case, Pins
+from conformance.suites.cases import IdSource, hub_request
+from conformance.suites.verdicts import ConfigurationProblem, NotJudged, Verdict
 from conformance.sut import Sut
 from conformance.sut.client import Answer, send
-from conformance.sut.messages import message_for, wants_message
-from conformance.sut.triggers import TriggerError, fire
+from conformance.sut.messages import FLOW, message_for, wants_message
+from conformance.sut.triggers import Fired, TriggerError, fire
 from conformance.validation import validate
 
 RFID = {"RFIDMifareFamilyIdentification": {"UID": "04A2B3C4"}}
+START, STOP = "AuthorizeRemoteStart.cpo", "AuthorizeRemoteStop.cpo"
+RES_START, RES_STOP = "AuthorizeRemoteReservationStart.cpo", "AuthorizeRemoteReservationStop.cpo"
+CDR = "ChargeDetailRecord.hub"
 
 
 def available_evses(sut: Sut) -> list[str]:
@@ -34,10 +39,13 @@ def operation(sut: Sut, op_id: str) -> Any:
     return load_release(sut.release).operation(op_id)
 
 
-def case(sut: Sut, op_id: str, seed: int, evse: str, session_id: str | None = None) -> Case:
-    pins = Pins(operator_id=sut.operator_id, provider_id=sut.provider_id, evse_ids=(evse,), session_id=session_id)
-    [drawn] = draw_many(valid_cases(op_id, sut.release, pins), 1, seed)
-    return drawn
+def pins(sut: Sut, evse: str) -> Pins:
+    return Pins(operator_id=sut.operator_id, provider_id=sut.provider_id, evse_ids=(evse,))
+
+
+def case(sut: Sut, ids: IdSource, op_id: str, evse: str, session_id: str | None = None) -> Case:
+    """A valid request as Hubject sends it: a fresh SessionID unless the flow names one."""
+    return hub_request(ids, op_id, sut.release, pins(sut, evse), session_id)
 
 
 def call_inbound(sut: Sut, op_id: str, drawn: Case, timeout: float | None = None) -> Answer:
@@ -49,13 +57,13 @@ def ack_problems(answer: Answer, release: str) -> list[str]:
     if answer.status is None:
         return [answer.describe()]
     if answer.status >= 500:
-        return [f"HTTP {answer.status}: {answer.text[:300]}"]
+        return [f"HTTP {answer.status} (a server error, not an acknowledgement): {answer.text[:300]}"]
     if not isinstance(answer.body, dict):
         return [f"HTTP {answer.status} without a JSON acknowledgement: {answer.text[:300]}"]
     return [str(v) for v in validate(answer.body, "eRoamingAcknowledgment", release)]
 
 
-def expect_ack(verdict: Any, sut: Sut, answer: Answer, result: bool, requirement: str, title: str) -> bool:
+def expect_ack(verdict: Verdict, sut: Sut, answer: Answer, result: bool, requirement: str, title: str) -> bool:
     """Whether the answer is a schema-valid acknowledgement with this Result; records the failure if not."""
     problems = ack_problems(answer, sut.release)
     return verdict.about(
@@ -63,18 +71,85 @@ def expect_ack(verdict: Any, sut: Sut, answer: Answer, result: bool, requirement
     )
 
 
-def trigger(sut: Sut, name: str, seed: int = 0, **values: Any) -> Any:
-    """Fire a trigger; skip (with the reason) when it is not declared; a broken trigger is an error.
+class Undo:
+    """What the SUT accepted during a test (sessions, reservations), undone before the next test starts.
 
-    A trigger whose template says `{message}` gets a generated OICP message for its action."""
+    A case that leaves an EVSE occupied or reserved would make the next case fail for the suite's reason."""
+
+    def __init__(self, sut: Sut, hub: FakeHub, ids: IdSource) -> None:
+        self.sut, self.hub, self.ids = sut, hub, ids
+        self.sessions: list[tuple[str, str]] = []
+        self.reservations: list[tuple[str, str]] = []
+
+    def started(self, drawn: Case, answer: Answer) -> None:
+        if answer.result is True and isinstance(drawn.body, dict) and drawn.body.get("SessionID"):
+            self.sessions.append((drawn.body["SessionID"], drawn.body.get("EvseID", "")))
+
+    def reserved(self, drawn: Case, answer: Answer) -> None:
+        if answer.result is True and isinstance(drawn.body, dict) and drawn.body.get("SessionID"):
+            self.reservations.append((drawn.body["SessionID"], drawn.body.get("EvseID", "")))
+
+    def accepted(self, op_id: str, drawn: Case, answer: Answer) -> None:
+        if op_id == START:
+            self.started(drawn, answer)
+        elif op_id == RES_START:
+            self.reserved(drawn, answer)
+
+    def forget(self, session_id: str) -> None:
+        self.sessions = [s for s in self.sessions if s[0] != session_id]
+        self.reservations = [s for s in self.reservations if s[0] != session_id]
+
+    def run(self) -> None:
+        for session_id, evse in self.sessions:
+            if evse and belongs_to_sut(self.sut, evse):
+                call_inbound(self.sut, STOP, case(self.sut, self.ids, STOP, evse, session_id))
+        for session_id, evse in self.reservations:
+            if evse and belongs_to_sut(self.sut, evse):
+                call_inbound(self.sut, RES_STOP, case(self.sut, self.ids, RES_STOP, evse, session_id))
+        if self.sessions:  # the CDRs of the stopped sessions belong to this test, not the next one
+            wanted = {s for s, _ in self.sessions}
+            wait_for(self.hub, lambda cs: wanted <= {(c.body or {}).get("SessionID") for c in of(cs, CDR)}, 3)
+        self.sessions, self.reservations = [], []
+
+
+@pytest.fixture
+def undo(sut: Sut, hub: FakeHub, ids: IdSource) -> Iterator[Undo]:
+    """Stops the sessions and cancels the reservations a test's cases started."""
+    found = Undo(sut, hub, ids)
+    yield found
+    found.run()
+
+
+def belongs_to_sut(sut: Sut, evse: str) -> bool:
+    return any(belongs_to(evse, owner) for owner in (sut.operator_id, *sut.sub_operators))
+
+
+def require_trigger(sut: Sut, name: str) -> None:
+    """Stop the test as not judged (with what to declare) when a trigger it needs is not declared."""
     if name not in sut.triggers:
-        pytest.skip(f"trigger {name!r} is not declared in {sut.source}: its checks cannot run")
+        raise NotJudged(f"trigger {name!r} is not declared in {sut.source}", declare=f"[triggers.{name}]")
+
+
+def trigger(sut: Sut, hub: FakeHub, verdict: Verdict, name: str, seed: int, **values: Any) -> Fired:
+    """Fire a trigger; not judged when it is not declared; a configuration problem only when it never reached
+    the SUT's logic. Whatever else it answers is the SUT's behaviour: kept as context for the checks.
+
+    A trigger whose template says `{message}` gets a generated OICP message carrying the flow's state."""
+    require_trigger(sut, name)
     if wants_message(sut, name):
         values["message"] = message_for(sut, name, values, seed)
+    placeholders = {k: v for k, v in values.items() if k not in FLOW}
+    before = len(hub.calls())
     try:
-        return fire(sut, name, **values).output
+        fired = fire(sut, name, **placeholders)
     except TriggerError as exc:
-        pytest.fail(f"configuration problem, not a protocol failure: {exc}", pytrace=False)
+        if len(hub.calls()) > before:  # it did reach the SUT, which called the hub: judge that
+            verdict.note(f"the trigger failed after the SUT called the hub: {exc}")
+            return Fired(None, None, False, str(exc))
+        raise ConfigurationProblem(f"configuration problem: {exc}", declare=f"[triggers.{name}]") from exc
+    if not fired.ok:
+        verdict.note(f"context: {fired.describe()}")
+    return fired
 
 
 def wait_for(hub: FakeHub, condition: Callable[[list[Call]], bool], seconds: float) -> list[Call]:
@@ -108,6 +183,7 @@ def of(calls: list[Call], op_id: str) -> list[Call]:
 def outbound_problems(sut: Sut, calls: list[Call]) -> dict[str, list[str]]:
     """Requirement -> problems of the SUT's calls: routing/version, identity, EVSE ownership."""
     out: dict[str, list[str]] = {"CPO-OUT-01": [], "CPO-OUT-02": [], "CPO-OUT-03": []}
+    owners = " or ".join((sut.operator_id, *sut.sub_operators))
     for c in calls:
         if c.operation is None:
             out["CPO-OUT-01"].append(f"{c.method} {c.path}: no OICP {sut.release} operation at this path/version")
@@ -116,8 +192,8 @@ def outbound_problems(sut: Sut, calls: list[Call]) -> dict[str, list[str]]:
         if path_op is not None and operator_key(path_op) != operator_key(sut.operator_id):
             out["CPO-OUT-02"].append(f"{c.path}: operatorID {path_op}, declared {sut.operator_id}")
         for evse in _evse_ids(c.body):
-            if not belongs_to(evse, sut.operator_id):
-                out["CPO-OUT-03"].append(f"{c.operation}: EvseID {evse} is not one of {sut.operator_id}'s")
+            if not belongs_to_sut(sut, evse):
+                out["CPO-OUT-03"].append(f"{c.operation}: EvseID {evse} is not one of {owners}'s")
     return out
 
 
@@ -140,5 +216,19 @@ def journal_text(calls: list[Call]) -> str:
 
 
 def rerun(sut: Sut, seed: int, test: str) -> str:
-    target = "" if sut.source.startswith("(") else f" --sut {sut.source}"
-    return f"oicp-conformance run --role cpo{target} --seed {seed} -k {test}"
+    """The command that repeats this test: same SUT, seed, shape and defects."""
+    return f"{sut.rerun or 'oicp-conformance run --role cpo'} --seed {seed} -k {test}"
+
+
+def probed(sut: Sut, verdict: Verdict, name: str, requirement: str) -> list[str] | None:
+    """What a state probe shows, or None with `requirement` marked not judged (no probe, or it failed)."""
+    from conformance.sut.client import ProbeError, probe
+
+    if name not in sut.probes:
+        verdict.not_judged(requirement, f"no {name} probe is declared", declare=f"[probes] {name}")
+        return None
+    try:
+        return probe(sut, name)
+    except ProbeError as exc:
+        verdict.not_judged(requirement, str(exc), declare=f"[probes] {name}")
+        return None

@@ -1,4 +1,4 @@
-"""How the CPO handles Hubject's answers when they are refusals, errors, throttling or lost."""
+"""How the CPO handles Hubject's answers when they are refusals, hub errors, throttling or lost."""
 
 from __future__ import annotations
 
@@ -7,30 +7,46 @@ import json
 import pytest
 
 from conformance.hub import FakeHub, Fault
-from conformance.suites.cpo.helpers import RFID, available_evses, journal_text, of, rerun, settle, trigger, wait_for
-from conformance.suites.plugin import Verdict, requirement
+from conformance.suites.cpo.helpers import (
+    CDR,
+    available_evses,
+    journal_text,
+    of,
+    probed,
+    rerun,
+    settle,
+    trigger,
+    wait_for,
+)
+from conformance.suites.cpo.test_sessions import authorize
+from conformance.suites.plugin import requirement
+from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
-from conformance.sut.client import probe
 
-STATUS, CDR, START = "PushEvseStatus.hub", "ChargeDetailRecord.hub", "AuthorizeStart.hub"
+STATUS = "PushEvseStatus.hub"
 
 
-def _push_status(sut: Sut) -> None:
-    trigger(sut, "push_evse_status", action="fullLoad", evse_ids=json.dumps(list(sut.evse_ids)))
+def _push_status(sut: Sut, hub: FakeHub, verdict: Verdict, seed: int) -> None:
+    trigger(sut, hub, verdict, "push_evse_status", seed, action="fullLoad", evse_ids=json.dumps(list(sut.evse_ids)))
 
 
 @pytest.mark.operation(STATUS, service="evsepush")
 @requirement("CPO-ACK-01")
-def test_refusal_is_not_retried(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
-    hub.script(STATUS, always=Fault.result_false("022"))
-    _push_status(sut)
+def test_definitive_refusal_is_not_resent_unchanged(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    hub.script(
+        STATUS, always=Fault.result_false("018")
+    )  # CPO 2: "Hubject refuses the data upload and responds with the status code 018"
+    _push_status(sut, hub, verdict, seed)
     calls = of(settle(hub, quiet=1.5, seconds=sut.retry_window), STATUS)
+    if not calls:
+        raise NotJudged("no PushEvseStatus reached the hub (see CPO-EVSE-STATUS-01)")
+    again = [c for c in calls[1:] if c.body == calls[0].body]
     verdict.check(
-        len(calls) <= 1,
+        not again,
         "CPO-ACK-01",
-        f"a push refused with Result false was sent {len(calls)} times",
+        f"a push refused with StatusCode 018 (inconsistent EvseID) was sent again unchanged {len(again)} time(s)",
         journal_text(calls),
-        rerun(sut, seed, "test_refusal_is_not_retried"),
+        rerun(sut, seed, "test_definitive_refusal_is_not_resent_unchanged"),
     )
     verdict.conclude()
 
@@ -39,8 +55,10 @@ def test_refusal_is_not_retried(sut: Sut, hub: FakeHub, seed: int, verdict: Verd
 @requirement("CPO-ACK-02")
 def test_server_errors_and_drops_are_retried(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
     hub.script(STATUS, [Fault.http(503), Fault.drop(process=False), Fault.http(502)])
-    _push_status(sut)
+    _push_status(sut, hub, verdict, seed)
     calls = of(wait_for(hub, lambda cs: any(c.accepted for c in of(cs, STATUS)), sut.retry_window), STATUS)
+    if not calls:
+        raise NotJudged("no PushEvseStatus reached the hub (see CPO-EVSE-STATUS-01)")
     verdict.check(
         any(c.accepted for c in calls),
         "CPO-ACK-02",
@@ -52,13 +70,33 @@ def test_server_errors_and_drops_are_retried(sut: Sut, hub: FakeHub, seed: int, 
 
 
 @pytest.mark.operation(STATUS, service="evsepush")
+@requirement("CPO-ACK-06")
+def test_hub_error_is_sent_again(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    hub.script(STATUS, [Fault.result_false("009")])
+    _push_status(sut, hub, verdict, seed)
+    calls = of(wait_for(hub, lambda cs: any(c.accepted for c in of(cs, STATUS)), sut.retry_window), STATUS)
+    if not calls:
+        raise NotJudged("no PushEvseStatus reached the hub (see CPO-EVSE-STATUS-01)")
+    verdict.check(
+        any(c.accepted for c in calls[1:]),
+        "CPO-ACK-06",
+        "a push answered with StatusCode 009 (a Hubject-side data transaction error) was never sent again",
+        journal_text(calls),
+        rerun(sut, seed, "test_hub_error_is_sent_again"),
+    )
+    verdict.conclude()
+
+
+@pytest.mark.operation(STATUS, service="evsepush")
 @requirement("CPO-ACK-03")
 def test_retry_after_is_honoured(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
     wait = 1.0
     hub.script(STATUS, [Fault.too_many_requests(wait)])
-    _push_status(sut)
+    _push_status(sut, hub, verdict, seed)
     calls = of(wait_for(hub, lambda cs: len(of(cs, STATUS)) >= 2, sut.retry_window), STATUS)
     reproduce = rerun(sut, seed, "test_retry_after_is_honoured")
+    if not calls:
+        raise NotJudged("no PushEvseStatus reached the hub (see CPO-EVSE-STATUS-01)")
     if verdict.check(
         len(calls) >= 2, "CPO-ACK-03", "after HTTP 429 the push was not tried again", journal_text(calls), reproduce
     ):
@@ -77,8 +115,10 @@ def test_retry_after_is_honoured(sut: Sut, hub: FakeHub, seed: int, verdict: Ver
 @requirement("CPO-ACK-05")
 def test_retries_are_bounded(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
     hub.script(STATUS, always=Fault.http(503))
-    _push_status(sut)
+    _push_status(sut, hub, verdict, seed)
     calls = of(settle(hub, quiet=3.0, seconds=sut.retry_window + 5), STATUS)
+    if not calls:
+        raise NotJudged("no PushEvseStatus reached the hub (see CPO-EVSE-STATUS-01)")
     verdict.check(
         len(calls) <= sut.max_retries + 1,
         "CPO-ACK-05",
@@ -92,20 +132,16 @@ def test_retries_are_bounded(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict
 @pytest.mark.operation(CDR, service="cdrmgmt")
 @requirement("CPO-ACK-04", "CPO-STATE-02")
 def test_lost_cdr_acknowledgement_resends_the_same_cdr(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
-    evse = available_evses(sut)[0]
-    trigger(sut, "authorize_start", identification=RFID, evse_id=evse)
-    starts = [
-        c
-        for c in of(wait_for(hub, lambda cs: any(c.accepted for c in of(cs, START)), sut.retry_window), START)
-        if c.accepted
-    ]
-    if not starts:
-        pytest.skip("no accepted AuthorizeStart (see CPO-AUTH-01)")
-    session_id = starts[-1].response["SessionID"]
+    start, flow = authorize(sut, hub, verdict, seed, available_evses(sut)[0])
+    if start is None:
+        raise NotJudged("setup failed: no accepted AuthorizeStart (see CPO-AUTH-01)")
+    session_id = flow["session_id"]
     hub.script(CDR, [Fault.delay(sut.outbound_timeout + 1.5)])  # stored, but the answer comes too late
-    trigger(sut, "end_session", session_id=session_id)
+    trigger(sut, hub, verdict, "end_session", seed + 1, **flow)
     calls = of(wait_for(hub, lambda cs: len(of(cs, CDR)) >= 2, sut.retry_window), CDR)
     reproduce = rerun(sut, seed, "test_lost_cdr_acknowledgement_resends_the_same_cdr")
+    if not calls:
+        raise NotJudged("no CDR reached the hub (see CPO-SESSION-01)")
     if verdict.check(
         len(calls) >= 2,
         "CPO-ACK-04",
@@ -120,7 +156,8 @@ def test_lost_cdr_acknowledgement_resends_the_same_cdr(sut: Sut, hub: FakeHub, s
             f"first:  {json.dumps(calls[0].body)[:600]}\nsecond: {json.dumps(calls[1].body)[:600]}",
             reproduce,
         )
-    records = probe(sut, "cdrs")
+    settle(hub)
+    records = probed(sut, verdict, "cdrs", "CPO-STATE-02")
     if records is not None:
         verdict.check(
             records.count(session_id) == 1,
