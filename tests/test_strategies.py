@@ -229,3 +229,66 @@ def test_ci_profile_repeats_the_same_sequence() -> None:
 def test_unknown_mutation_is_a_clear_error(data: st.DataObject) -> None:
     with pytest.raises(KeyError, match="unknown mutation 'nope'"):
         data.draw(invalid_cases("eRoamingAcknowledgment", mutation="nope"))
+
+
+# --- UTC offsets: one per session by default, mixed only when asked ---
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+SESSION_MESSAGES = [
+    "eRoamingChargeDetailRecord",
+    "eRoamingChargeDetailRecords",
+    "eRoamingChargingNotificationStart",
+    "eRoamingChargingNotificationProgress",
+    "eRoamingChargingNotificationEnd",
+]
+
+
+def _offsets(node: object) -> set[str]:
+    """The UTC offsets of every timestamp in a message (`Z` counted as its own spelling)."""
+    if isinstance(node, dict):
+        return set().union(*(_offsets(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_offsets(v) for v in node))
+    match = _TIMESTAMP.match(node) if isinstance(node, str) else None
+    return {match.group(1)} if match else set()
+
+
+@pytest.mark.parametrize("name", SESSION_MESSAGES)
+def test_a_session_uses_one_utc_offset(name: str) -> None:
+    drawn = draw_many(valid(name), 25, 7)
+    assert all(len(_offsets(message)) <= 1 for message in drawn), [_offsets(m) for m in drawn]
+    assert sum(len(_offsets(message)) == 1 for message in drawn) >= 10  # timestamps were generated at all
+    assert len({frozenset(_offsets(m)) for m in drawn}) > 3  # the offset itself varies between sessions
+
+
+@pytest.mark.parametrize(("release", "name"), MESSAGES, ids=IDS)
+def test_every_message_uses_one_utc_offset(release: str, name: str) -> None:
+    for message in draw_many(valid(name, release), 5, 11):
+        assert len(_offsets(message)) <= 1, (name, _offsets(message))
+
+
+def test_mixed_offsets_are_an_explicit_variant() -> None:
+    drawn = draw_many(valid("eRoamingChargeDetailRecord", pins=Pins(mixed_offsets=True)), 25, 7)
+    assert any(len(_offsets(message)) > 1 for message in drawn)
+    for message in drawn:  # mixed offsets still keep the session's order in real time, and the schema
+        assert not cdr_problems(message) and validate(message, "eRoamingChargeDetailRecord") == []
+
+
+def test_pinned_offset_threads_through_a_flow() -> None:
+    pins = Pins(offset=-210)  # UTC-03:30, as a charge point in Newfoundland writes it
+    for name in ("eRoamingAuthorizeStart", "eRoamingChargingNotificationStart", "eRoamingChargeDetailRecord"):
+        for message in draw_many(valid(name, pins=pins), 5, 3):
+            assert _offsets(message) <= {"-03:30"}
+    with pytest.raises(ValueError, match="not a UTC offset"):
+        Pins(offset=900)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_generated_messages_keep_the_validate_rules(data: st.DataObject) -> None:
+    """What `validate --rules` checks, valid generated messages keep (the two agree on the OICP rules)."""
+    from conformance.validation.rules import check_rules
+
+    for release, name in MESSAGES:
+        message = data.draw(valid(name, release))
+        assert check_rules(message) == [], (name, [str(v) for v in check_rules(message)])

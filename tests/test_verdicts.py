@@ -174,3 +174,14 @@ def test_flow_messages_carry_the_flows_state() -> None:
             assert message.get("CPOPartnerSessionID") == "ref-abc" and "EMPPartnerSessionID" not in message
         stamps = [datetime.fromisoformat(cdr[k]) for k in ("SessionStart", "ChargingStart", "SessionEnd")]
         assert min(stamps) >= started and max(stamps) < started + timedelta(days=2)
+
+
+def test_a_flow_keeps_one_utc_offset() -> None:
+    sut = reference_sut("http://127.0.0.1:1", 1)
+    flow = {"session_id": "6f1a4f64-5717-4562-b3fc-2c963f66afa6", "evse_id": "DE*REF*E1001*1"}
+    offsets = set()
+    for trigger, seed in (("authorize_stop", 1), ("end_session", 2), ("end_session", 3)):
+        message = message_for(sut, trigger, dict(flow), seed)
+        stamps = [v for k, v in message.items() if isinstance(v, str) and k.endswith(("Start", "End"))]
+        offsets |= {datetime.fromisoformat(v.replace("Z", "+00:00")).utcoffset() for v in stamps}
+    assert len(offsets) == 1, offsets

@@ -1,4 +1,8 @@
-"""`oicp-conformance generate MESSAGE`: sample OICP messages (valid or broken) as JSON lines."""
+"""`oicp-conformance generate MESSAGE`: sample OICP messages (valid or broken) as JSON lines.
+
+Valid messages print one per line, so `generate ... | oicp-conformance validate -` checks each; an
+invalid case prints as an object around its payload, which `validate` recognises too.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import sys
 
 from conformance.cli.errors import UsageError
 from conformance.validation import resolve
+
+PAYLOAD_SHOWN = 2000  # characters of an invalid case's payload printed (an oversized body is 10 MB)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,20 +61,18 @@ def run(args: argparse.Namespace) -> int:
         cases = draw_many(invalid_cases(args.message, args.release, pins, args.mutation), args.count, seed)
         for case in cases:
             body = case.payload().decode("utf-8", "replace")
-            print(
-                json.dumps(
-                    {
-                        "message": case.message,
-                        "mutation": case.mutation,
-                        "pointer": case.pointer,
-                        "path_params": case.path_params,
-                        "content_type": case.content_type,
-                        "expected": case.expected,
-                        "payload": body[:2000],
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            line = {
+                "message": case.message,
+                "mutation": case.mutation,
+                "pointer": case.pointer,
+                "path_params": case.path_params,
+                "content_type": case.content_type,
+                "expected": case.expected,
+                "payload": body[:PAYLOAD_SHOWN],
+            }
+            if len(body) > PAYLOAD_SHOWN:  # say so: `validate -` must not take a cut payload for broken JSON
+                line["payload_truncated"] = True
+            print(json.dumps(line, ensure_ascii=False))
         return 0
     name = resolve(args.message, args.release)
     for message in draw_many(valid(name, args.release, pins, args.size), args.count, seed):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import signal
+import socket
 import sys
 import threading
 from types import FrameType
@@ -18,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="A fake Hubject that checks, journals and answers every call. Ctrl-C stops it.",
     )
     p.add_argument("--release", "-r", default="2.3")
-    p.add_argument("--port", "-p", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--port", "-p", default="8080", help="0-65535; 0 picks a free port (default 8080)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
     p.add_argument("--prefix", default="/api/oicp", help="path prefix before /<service>/<version>/... ('/' for none)")
     p.add_argument(
@@ -44,11 +47,40 @@ def _rate(text: str | None) -> tuple[int, float] | None:
         raise UsageError(f"--rate-limit {text!r}: expected N/SECONDS, e.g. 10/1") from exc
 
 
+def _port(text: str) -> int:
+    """Checked here, not by argparse: a wrong port is one line, like every other bad input."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise UsageError(f"--port {text!r}: not a number (0-65535; 0 picks a free port)") from None
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: a port is 0-65535 (0 picks a free port)")
+    return port
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Bind once, locally, before the server does: its own failure would print twice and exit 1.
+
+    Binding sends nothing on the network; an address this machine does not have fails here."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UsageError(f"--host {host!r}: not an address of this machine or a name it resolves ({exc})") from exc
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
 def run(args: argparse.Namespace) -> int:
     from conformance.catalog import load_release
     from conformance.hub import FakeHub, Partners
 
     load_release(args.release)  # unknown release: a clear error before binding anything
+    args.port = _port(args.port)
+    _can_listen(args.host, args.port)
     partners = Partners(operators=set(args.operator_id), providers=set(args.provider_id or ["DE-DCB"]))
 
     def log(call: object) -> None:
@@ -63,10 +95,15 @@ def run(args: argparse.Namespace) -> int:
         rate_limit=_rate(args.rate_limit),
         on_call=log,
     )
+    said = io.StringIO()
     try:
-        hub.start()
+        with contextlib.redirect_stderr(said):  # werkzeug prints its bind error, then exits
+            hub.start()
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    except SystemExit as exc:  # the address was taken between the probe and the start
+        reason = said.getvalue().strip().splitlines()[:1] or ["the server did not start"]
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason[0]}") from exc
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

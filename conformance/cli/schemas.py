@@ -1,4 +1,4 @@
-"""`oicp-conformance schemas build|check` and `errata`: regenerate and inspect `schemas/`."""
+"""`oicp-conformance schemas build|check|snippets`: regenerate and check `schemas/` from the official material."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import argparse
 from pathlib import Path
 
 from conformance.build.builder import BuildError, build
-from conformance.build.errata import load_errata
 from conformance.build.snippets import SnippetError, write_snippets
 from conformance.cli.errors import EXIT_FAILED, UsageError
-from conformance.paths import REPO_ROOT, schemas_dir
+from conformance.paths import REPO_ROOT
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +28,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--spec", type=Path, default=REPO_ROOT.parent / "shared" / "oicp-spec")
     s.add_argument("--out", type=Path, default=REPO_ROOT / "fixtures" / "official" / "oicp-2.3")
     s.set_defaults(run=run_snippets)
-    e = sub.add_parser("errata", help="list where the project's schemas differ from the official text")
-    e.add_argument("--release", "-r")
-    e.set_defaults(run=run_errata)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -58,16 +54,4 @@ def run_snippets(args: argparse.Namespace) -> int:
     except SnippetError as exc:
         raise UsageError(str(exc)) from exc
     print(f"{len(changed)} snippet file(s) written under {args.out}" if changed else "snippets already up to date")
-    return 0
-
-
-def run_errata(args: argparse.Namespace) -> int:
-    path = schemas_dir() / "errata.toml"
-    for e in load_errata(path):
-        if args.release and args.release not in e.releases:
-            continue
-        print(f"{e.id}  [{e.kind}, OICP {'/'.join(e.releases)}]  {e.title}")
-        print(f"    official:  {e.official}")
-        print(f"    project:   {e.corrected}")
-        print(f"    why:       {e.reason}")
     return 0

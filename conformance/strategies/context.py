@@ -1,6 +1,9 @@
-"""The identities and clock one generated message shares: operator, provider, EVSEs, session.
+"""The identities and clock one generated message shares: operator, provider, EVSEs, session, UTC offset.
 
 `Pins` fixes any of them, so a suite can thread one session through authorize -> start -> CDR.
+Every timestamp of a message carries the same UTC offset (the charge point's local one): an EMP
+compares instants, and a CPO writes its own offset. `Pins(mixed_offsets=True)` gives each timestamp
+its own offset instead, for testing receivers that must compare instants across offsets.
 """
 
 from __future__ import annotations
@@ -65,6 +68,12 @@ class Pins:
     emp_partner_session_id: str | None = None
     identification: dict | None = None
     now: datetime | None = None
+    offset: int | None = None  # UTC offset in minutes for every timestamp (None: drawn from OFFSETS)
+    mixed_offsets: bool = False  # each timestamp its own drawn offset (the variant, not the default)
+
+    def __post_init__(self) -> None:
+        if self.offset is not None and not -14 * 60 <= self.offset <= 14 * 60:
+            raise ValueError(f"Pins.offset {self.offset} is not a UTC offset in minutes (-840..840)")
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class Context:
     fullness: str = "some"  # optional members: "some" (drawn), "all" or "none" (swarm testing)
     message: str = ""
     allowed_identifications: tuple[str, ...] = field(default=())
+    mixed_offsets: bool = False  # see Pins.mixed_offsets
 
 
 def _code(size: int, alphabet: str = ALNUM_UPPER) -> st.SearchStrategy[str]:
@@ -142,9 +152,10 @@ def contexts(draw: st.DrawFn, pins: Pins | None = None) -> Context:
         cpo_partner_session_id=pins.cpo_partner_session_id or draw(partner),
         emp_partner_session_id=pins.emp_partner_session_id or draw(partner),
         now=moment.replace(microsecond=moment.microsecond // 1000 * 1000),
-        offset=draw(st.sampled_from(OFFSETS)),
+        offset=pins.offset if pins.offset is not None else draw(st.sampled_from(OFFSETS)),
         identification=pins.identification,
         fullness=draw(st.sampled_from(["some", "all", "none"])),
+        mixed_offsets=pins.mixed_offsets,
     )
 
 

@@ -72,8 +72,9 @@ def _station(ctx: Context, letter: str, number: int) -> str | object:
 
 
 def _timestamp(draw: st.DrawFn, ctx: Context) -> str:
+    """A moment around the context's clock, in the message's one UTC offset (or any, when mixing is asked)."""
     minutes = draw(st.integers(-600, 600))
-    offset = draw(st.sampled_from((ctx.offset, *OFFSETS[:3])))
+    offset = draw(st.sampled_from(OFFSETS)) if ctx.mixed_offsets else ctx.offset
     return render(ctx.now + timedelta(minutes=minutes), offset)
 
 

@@ -38,15 +38,31 @@ class IdSource:
 def as_hub_sends(case: Case, session_id: str, provider_id: str) -> Case:
     """The case with the members Hubject always fills on the hub -> partner leg (unless a mutation broke them)."""
     body = case.body
-    if not isinstance(body, dict) or case.raw is not None:
+    raw = case.raw
+    if not isinstance(body, dict):
+        carried = _object(raw)  # e.g. an oversized body: still a message, with a SessionID of its own
+        old = carried.get("SessionID")
+        if raw is not None and isinstance(old, str):
+            return Case(**{**case.__dict__, "raw": raw.replace(old.encode(), session_id.encode())})
         return case
+    old = body.get("SessionID")
+    if raw is not None and isinstance(old, str) and old.encode() in raw and case.pointer != "/SessionID":
+        raw = raw.replace(old.encode(), session_id.encode())  # e.g. an oversized body: the same fresh ID inside
     fixed: dict[str, Any] = dict(body)
     for member in HUB_FILLS:
         if case.pointer != f"/{member}":
             fixed[member] = session_id if member == "SessionID" else fixed.get(member)
     if "ProviderID" in fixed and case.pointer != "/ProviderID" and case.mutation != "path-id-mismatch":
         fixed["ProviderID"] = provider_id
-    return Case(**{**case.__dict__, "body": fixed})
+    return Case(**{**case.__dict__, "body": fixed, "raw": raw})
+
+
+def _object(raw: bytes | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def hub_request(
@@ -61,7 +77,8 @@ def hub_request(
 
 def broken_requests(ids: IdSource, op_id: str, release: str, pins: Pins) -> list[Case]:
     """The operation's request broken each way that applies, each case with a SessionID of its own."""
-    [cases] = draw_many(every_mutation(op_id, release, pins), 1, ids.seed())
+    pinned = Pins(**{**pins.__dict__, "session_id": ids.session_id()})
+    [cases] = draw_many(every_mutation(op_id, release, pinned), 1, ids.seed())
     return [_fresh(c, ids, pins) for c in cases]
 
 

@@ -6,11 +6,13 @@ forwards it must never be blamed for an inconsistency the suite generated."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from conformance.strategies import Pins, draw_many, valid
+from conformance.strategies.context import OFFSETS
 from conformance.sut.declaration import Sut
 
 MESSAGES = {
@@ -52,6 +54,7 @@ def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> di
         cpo_partner_session_id=values.get("cpo_partner_session_id"),
         emp_partner_session_id=values.get("emp_partner_session_id"),
         now=started,
+        offset=_offset(values.get("session_id")),
     )
     size = len(evse_ids) if name in ("eRoamingPushEvseData", "eRoamingPushEvseStatus") else None
     [message] = draw_many(valid(name, sut.release, pins, size), 1, seed)
@@ -76,6 +79,13 @@ def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> di
     if started is not None:
         _not_before(message, started)
     return message
+
+
+def _offset(session_id: str | None) -> int | None:
+    """One UTC offset for every message of a session (a charge point has one local time), chosen by its ID."""
+    if not session_id:
+        return None
+    return OFFSETS[int(hashlib.sha256(session_id.encode()).hexdigest(), 16) % len(OFFSETS)]
 
 
 def _not_before(message: dict[str, Any], started: datetime) -> None:

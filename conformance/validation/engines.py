@@ -72,6 +72,8 @@ def _violation(
         message=describe(keyword, expected, instance, missing, message),
         schema_pointer=pointer(schema_path),
         errata=tuple(dict.fromkeys(_ERRATUM.findall(comment))),
+        expected_value=missing if keyword == "required" else expected,
+        actual_value=None if missing is not None else instance,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -81,13 +82,21 @@ class Undo:
         self.sessions: list[tuple[str, str]] = []
         self.reservations: list[tuple[str, str]] = []
 
+    @staticmethod
+    def _taken(drawn: Case, answer: Answer) -> list[tuple[str, str]]:
+        """(SessionID, EvseID) of what an accepting answer took: the SUT's SessionID and the request's."""
+        if answer.result is not True:
+            return []
+        sent = drawn.body if isinstance(drawn.body, dict) else _parsed(drawn.payload())
+        said = answer.body.get("SessionID") if isinstance(answer.body, dict) else None
+        evse = sent.get("EvseID") if isinstance(sent.get("EvseID"), str) else ""
+        return [(sid, evse) for sid in dict.fromkeys([said, sent.get("SessionID")]) if isinstance(sid, str) and sid]
+
     def started(self, drawn: Case, answer: Answer) -> None:
-        if answer.result is True and isinstance(drawn.body, dict) and drawn.body.get("SessionID"):
-            self.sessions.append((drawn.body["SessionID"], drawn.body.get("EvseID", "")))
+        self.sessions += self._taken(drawn, answer)
 
     def reserved(self, drawn: Case, answer: Answer) -> None:
-        if answer.result is True and isinstance(drawn.body, dict) and drawn.body.get("SessionID"):
-            self.reservations.append((drawn.body["SessionID"], drawn.body.get("EvseID", "")))
+        self.reservations += self._taken(drawn, answer)
 
     def accepted(self, op_id: str, drawn: Case, answer: Answer) -> None:
         if op_id == START:
@@ -110,6 +119,15 @@ class Undo:
             wanted = {s for s, _ in self.sessions}
             wait_for(self.hub, lambda cs: wanted <= {(c.body or {}).get("SessionID") for c in of(cs, CDR)}, 3)
         self.sessions, self.reservations = [], []
+
+
+def _parsed(payload: bytes) -> dict[str, Any]:
+    """The JSON object a raw case carries (an oversized body is still a message), or {}."""
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 @pytest.fixture
