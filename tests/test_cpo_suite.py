@@ -12,33 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reference.cpo.defects import DEFECTS
 from conformance.runner import run_suite
 from conformance.suites.requirements import CPO
 from tests.helpers import cli
-
-
-def test_clean_reference_cpo_passes_every_requirement(tmp_path: Path) -> None:
-    outcome = run_suite("cpo", tmp_path, seed=11, quiet=True)
-    assert outcome.exit_code == 0, outcome.output[-3000:]
-    rows = {r["id"]: r["status"] for r in outcome.summary["requirements"]}
-    assert rows == dict.fromkeys(CPO, "pass"), rows
-    results = tmp_path / "cpo" / "allure-results"
-    labels = [json.loads(p.read_text())["labels"] for p in results.glob("*-result.json")]
-    assert labels and all({"name": "parentSuite", "value": "CPO"} in ls for ls in labels)
-    assert (tmp_path / "cpo" / "junit.xml").is_file()
-
-
-@pytest.mark.parametrize("defect", sorted(DEFECTS))
-def test_each_defect_is_caught_by_its_check(tmp_path: Path, defect: str) -> None:
-    intended = DEFECTS[defect].caught_by
-    outcome = run_suite("cpo", tmp_path, seed=3, defects=[defect], requirements=[intended], quiet=True, allure=False)
-    rows = {r["id"]: r for r in outcome.summary["requirements"]}
-    expected = "fail" if CPO[intended].fails_verdict else "warn"
-    assert rows[intended]["status"] == expected, outcome.output[-3000:]
-    failure = rows[intended]["failures"][0]
-    assert failure["reproduce"], "every failure carries a reproduce command"
-    assert outcome.exit_code == (1 if expected == "fail" else 0)
 
 
 def test_state_probe_sees_a_second_cdr_record(tmp_path: Path) -> None:
@@ -53,7 +29,7 @@ def test_state_probe_sees_a_second_cdr_record(tmp_path: Path) -> None:
         allure=False,
     )
     rows = {r["id"]: r["status"] for r in outcome.summary["requirements"]}
-    assert rows["CPO-STATE-02"] == "fail", outcome.output[-2000:]
+    assert rows["CPO-STATE-02"] == "warn", outcome.output[-2000:]  # PRACTICE: a warning
 
 
 def test_failure_output_names_requirement_seed_and_reproduction(tmp_path: Path) -> None:
@@ -62,9 +38,9 @@ def test_failure_output_names_requirement_seed_and_reproduction(tmp_path: Path) 
         "--role",
         "cpo",
         "--defect",
-        "duplicate-cdr",
+        "own-session-id-in-cdr",
         "--requirement",
-        "CPO-SESSION-02",
+        "CPO-SESSION-01",
         "--seed",
         "42",
         "--reports",
@@ -72,9 +48,10 @@ def test_failure_output_names_requirement_seed_and_reproduction(tmp_path: Path) 
         timeout=300,
     )
     assert done.returncode == 1, done.stdout[-2000:]
-    assert "[CPO-SESSION-02] 2 CDRs were sent" in done.stdout
-    assert "seed: 42" in done.stdout and "oicp-conformance run --role cpo --seed 42 -k" in done.stdout
-    assert "verdict: FAIL" in done.stdout
+    assert "[CPO-SESSION-01] the CDR carries SessionID" in done.stdout
+    assert "seed: 42" in done.stdout
+    assert "oicp-conformance run --role cpo --defect own-session-id-in-cdr --seed 42 -k" in done.stdout
+    assert "verdict: FAIL" in done.stdout and done.stdout.count("verdict:") == 1
 
 
 def _declaration(tmp_path: Path, base_url: str) -> Path:
@@ -103,7 +80,8 @@ def test_sut_that_is_down_exits_2(tmp_path: Path) -> None:
         str(tmp_path / "r"),
         timeout=60,
     )
-    assert done.returncode == 2 and "SUT unreachable at http://127.0.0.1:" in done.stderr
+    assert done.returncode == 2 and "unreachable: ConnectError" in done.stderr
+    assert "/charging/v21/providers/DE-DCB/authorize-remote/start" in done.stderr  # names each URL
     assert "Traceback" not in done.stderr
 
 
@@ -127,7 +105,7 @@ def test_sut_that_hangs_exits_2_in_bounded_time(tmp_path: Path, hanging_server: 
         str(tmp_path / "r"),
         timeout=60,
     )
-    assert done.returncode == 2 and "SUT unreachable" in done.stderr and "ReadTimeout" in done.stderr
+    assert done.returncode == 2 and "unreachable: ReadTimeout" in done.stderr
 
 
 class _Garbage(BaseHTTPRequestHandler):
@@ -165,7 +143,8 @@ def test_sut_that_answers_garbage_fails_clearly(tmp_path: Path) -> None:
 
 
 def test_run_rejects_bad_arguments(tmp_path: Path) -> None:
-    assert "only the CPO suite exists" in cli("run", "--role", "emp").stderr
+    emp = cli("run", "--role", "emp")
+    assert emp.returncode == 2 and "invalid choice: 'emp'" in emp.stderr
     bad = cli("run", "--role", "cpo", "--defect", "nope")
     assert bad.returncode == 2 and "unknown defect(s) ['nope']" in bad.stderr
     broken = tmp_path / "broken.toml"
@@ -182,4 +161,4 @@ def test_every_requirement_is_covered_by_a_check_and_listed() -> None:
     done = cli("requirements", "--role", "cpo", "--format", "json")
     rows = json.loads(done.stdout)
     assert {r["id"] for r in rows} == set(CPO) and all(r["checks"] and r["source"] for r in rows)
-    assert next(r for r in rows if r["id"] == "CPO-SESSION-04")["strength"] == "SHOULD"
+    assert next(r for r in rows if r["id"] == "CPO-SESSION-04")["strength"] == "PRACTICE"

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 requirements=[defect.caught_by] if args.quick else None,
                 quiet=True,
                 allure=False,
+                fork=True,
             )
         except ReportsError as exc:
             raise UsageError(str(exc)) from exc

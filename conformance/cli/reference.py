@@ -1,21 +1,40 @@
-"""`oicp-conformance reference cpo`: run the bundled reference CPO by hand (optionally with defects)."""
+"""`oicp-conformance reference cpo`: run the bundled reference CPO by hand, in any shape, optionally with defects.
+
+`--print-sut` prints the declaration that describes it, to rehearse `run --role cpo --sut FILE` against it."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import threading
 from types import FrameType
+from urllib.parse import urlparse
 
-from conformance.cli.errors import UsageError
+from conformance.cli.errors import EXIT_OK, UsageError
+from conformance.reference.cpo.shapes import SHAPES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("reference", help="run a bundled reference implementation")
+    p = sub.add_parser(
+        "reference",
+        help="run a bundled reference implementation",
+        description="Run the bundled reference CPO in one of the shapes real backends are built in, optionally "
+        "with planted defects; --print-sut prints the declaration that describes it.",
+        epilog="shapes:\n" + "\n".join(f"  {s.name:13} {s.description}" for s in SHAPES.values()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("role", choices=("cpo",))
-    p.add_argument("--port", type=int, default=9000)
+    p.add_argument("--port", default="9000", help="port on 127.0.0.1 to listen on (default 9000)")
     p.add_argument("--hub", default="http://127.0.0.1:8080/api/oicp", help="the hub's base URL")
+    p.add_argument(
+        "--shape",
+        choices=list(SHAPES),
+        default="official",
+        metavar="SHAPE",
+        help=f"how the backend is built: {', '.join(SHAPES)} (listed below; default official)",
+    )
     p.add_argument("--defect", action="append", default=[], help="plant a named defect (see `defects --list`)")
     p.add_argument(
         "--custom-urls",
@@ -23,21 +42,63 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="serve /oicp/<operation>?provider=ID instead of the official path templates, as many deployed CPOs do",
     )
     p.add_argument("--api-key", help="require this value in the X-Api-Key header of inbound calls")
+    p.add_argument(
+        "--print-sut",
+        action="store_true",
+        help="print the declaration (oicp-sut.toml) describing this reference CPO and exit",
+    )
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from conformance.reference.cpo import DEFECTS, Config, ReferenceCpo
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise UsageError(f"--port must be a number from 1 to 65535, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port must be from 1 to 65535, got {port}")
+    return port
 
+
+def _hub(url: str) -> tuple[str, int, str]:
+    """Host, port and path prefix of --hub, which must be an http(s) URL with a host."""
+    parsed = urlparse(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        raise UsageError(f"--hub {url!r} has an invalid port") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise UsageError(f"--hub must be an http(s) URL with a host, like http://127.0.0.1:8080/api/oicp; got {url!r}")
+    return parsed.hostname, port or (443 if parsed.scheme == "https" else 80), parsed.path.rstrip("/")
+
+
+def run(args: argparse.Namespace) -> int:
+    from conformance.reference.cpo.defects import DEFECTS
+
+    port = _port(args.port)
+    hub_host, hub_port, hub_prefix = _hub(args.hub)
     if unknown := [d for d in args.defect if d not in DEFECTS]:
         raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --list` names them")
-    cpo = ReferenceCpo(
-        Config(hub_url=args.hub, defects=frozenset(args.defect), custom_urls=args.custom_urls, api_key=args.api_key)
+    shape = SHAPES[args.shape]
+    config = shape.build(
+        hub_url=args.hub,
+        defects=frozenset(args.defect),
+        custom_urls=args.custom_urls or shape.build().custom_urls,
+        api_key=args.api_key,
     )
+    for name in args.defect:
+        if why := DEFECTS[name].why_not(config):
+            raise UsageError(f"defect {name} does not apply to shape {args.shape}: {why}")
+    if args.print_sut:
+        return _print_sut(args, port, hub_host, hub_port, hub_prefix)
+    from conformance.reference.cpo.app import ReferenceCpo
+
+    cpo = ReferenceCpo(config)
     try:
-        url = cpo.start(port=args.port)
-    except (OSError, SystemExit) as exc:
-        raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc}") from exc
+        url = cpo.start(port=port)
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
+        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {reason}") from None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -46,11 +107,32 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
     print(
-        f"reference CPO DE*REF on {url}, hub {args.hub}, defects: {', '.join(args.defect) or 'none'} (Ctrl-C stops)",
+        f"reference CPO {config.operator_id} on {url}, hub {args.hub}, shape {args.shape}, "
+        f"defects: {', '.join(args.defect) or 'none'} (Ctrl-C stops)",
         flush=True,
     )
     while not stop.wait(0.5):
         pass
     cpo.stop()
     print("stopped", file=sys.stderr)
-    return 0
+    return EXIT_OK
+
+
+def _print_sut(args: argparse.Namespace, port: int, hub_host: str, hub_port: int, hub_prefix: str) -> int:
+    """The declaration on stdout; how to use it on stderr (so `> ref.toml` keeps the file clean)."""
+    from conformance.sut.default import DEFAULT_API_KEY, reference_declaration
+
+    text = reference_declaration(
+        f"http://127.0.0.1:{port}",
+        hub_port,
+        hub_prefix=hub_prefix,
+        custom_urls=args.custom_urls,
+        api_key=DEFAULT_API_KEY if args.api_key else None,
+        api_key_header=bool(args.api_key),
+        shape=args.shape,
+        hub_host=hub_host,
+    )
+    print(text.lstrip("\n"), end="")
+    if args.api_key:
+        print("the declaration reads the key from OICP_REFERENCE_API_KEY: export it before `run`", file=sys.stderr)
+    return EXIT_OK

@@ -205,6 +205,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         entry["tests"].append(item.name)
         entry["failures"] += [f.__dict__ for f in found.failures if f.requirement == rid]
     _allure_outcome(found, marker.args, report)
+    if report.skipped and (blocking := found.blocking()):
+        # A test that recorded a MUST failure and then could not go on has failed, not skipped: pytest's
+        # own outcome (and exit code) must agree with the requirement table.
+        report.outcome = "failed"
+        report.longrepr = "\n\n".join(f.render(found.seed) for f in blocking)
     return report
 
 

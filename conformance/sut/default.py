@@ -1,25 +1,29 @@
-"""The embedded declaration of the bundled reference CPO: what `run --role cpo` uses without --sut."""
+"""The embedded declaration of the bundled reference CPO: what `run --role cpo` uses without --sut, and what
+`reference cpo --shape NAME --print-sut` prints. Each shape (conformance/reference/cpo/shapes.py) is described
+as it serves: its inbound URLs, its trigger bodies, its optional features and its EVSEs."""
 
 from __future__ import annotations
 
+import json
 import tomllib
+from collections.abc import Iterable
 
 from conformance.sut.declaration import Sut, parse
 
-TEMPLATE = """
-name = "bundled reference CPO"
+HEAD = """
+name = "{name}"
 role = "cpo"
 release = "{release}"
 base_url = "{base_url}"
-operator_id = "DE*REF"
-evse_ids = ["DE*REF*E1001*1", "DE*REF*E1001*2", "DE*REF*E1002*1", "DE*REF*E1002*2"]
-out_of_service_evse = "DE*REF*E1002*2"
-features = ["authorize_stop", "reservation", "charging_notifications"]
+operator_id = "{operator_id}"
+evse_ids = {evse_ids}
+out_of_service_evse = "{out_of_service}"
+features = {features}
 timeout = 12.0
-
+{sub_operators}
 [hub]
-port = {hub_port}
-prefix = "/api/oicp"
+{hub_host}port = {hub_port}
+prefix = "{hub_prefix}"
 
 [outbound]
 timeout = 2.0
@@ -29,49 +33,28 @@ retry_window = 20.0
 [probes]
 sessions = "{{base_url}}/_trigger/state-sessions"
 cdrs = "{{base_url}}/_trigger/state-cdrs"
-
-[triggers.push_evse_data]
-url = "{{base_url}}/_trigger/push-evse-data"
-body = '{{"action": "{{action}}", "evse_ids": {{evse_ids}}}}'
-
-[triggers.push_evse_status]
-url = "{{base_url}}/_trigger/push-evse-status"
-body = '{{"action": "{{action}}", "evse_ids": {{evse_ids}}}}'
-
-[triggers.authorize_start]
-url = "{{base_url}}/_trigger/authorize-start"
-body = '{{"identification": {{identification}}, "evse_id": "{{evse_id}}"}}'
-
-[triggers.authorize_stop]
-url = "{{base_url}}/_trigger/authorize-stop"
-body = '{{"session_id": "{{session_id}}"}}'
-
-[triggers.end_session]
-url = "{{base_url}}/_trigger/end-session"
-body = '{{"session_id": "{{session_id}}"}}'
-
-[triggers.send_notification]
-url = "{{base_url}}/_trigger/notify"
-body = '{{"session_id": "{{session_id}}", "type": "{{type}}"}}'
 """
 
+# Declaration trigger -> the reference CPO's trigger path, its body (sync, relay and queue modes), and the
+# optional feature it needs. In forward mode every body is the generated OICP message itself.
+TRIGGERS = (
+    ("push_evse_data", "push-evse-data", '{"action": "{action}", "evse_ids": {evse_ids}}', None),
+    ("push_evse_status", "push-evse-status", '{"action": "{action}", "evse_ids": {evse_ids}}', None),
+    ("authorize_start", "authorize-start", '{"identification": {identification}, "evse_id": "{evse_id}"}', None),
+    ("authorize_stop", "authorize-stop", '{"session_id": "{session_id}"}', "authorize_stop"),
+    ("end_session", "end-session", '{"session_id": "{session_id}"}', None),
+    ("send_notification", "notify", '{"session_id": "{session_id}", "type": "{type}"}', "charging_notifications"),
+)
 
-CUSTOM = """
-[headers]
-X-Api-Key = "{api_key}"
+# Inbound operation -> the reference CPO's `custom_urls` path, and the optional feature it needs.
+CUSTOM_ROUTES = (
+    ("remote_start", "remote-start", None),
+    ("remote_stop", "remote-stop", None),
+    ("reservation_start", "reservation-start", "reservation"),
+    ("reservation_stop", "reservation-stop", "reservation"),
+)
 
-[inbound.remote_start]
-url = "{base_url}/oicp/remote-start?provider={{providerID}}"
-
-[inbound.remote_stop]
-url = "{base_url}/oicp/remote-stop?provider={{providerID}}"
-
-[inbound.reservation_start]
-url = "{base_url}/oicp/reservation-start?provider={{providerID}}"
-
-[inbound.reservation_stop]
-url = "{base_url}/oicp/reservation-stop?provider={{providerID}}"
-"""
+DEFAULT_API_KEY = "${OICP_REFERENCE_API_KEY}"
 
 
 def reference_declaration(
@@ -81,14 +64,73 @@ def reference_declaration(
     *,
     hub_prefix: str = "/api/oicp",
     custom_urls: bool = False,
-    api_key: str = "${OICP_REFERENCE_API_KEY}",
+    api_key: str | None = DEFAULT_API_KEY,
+    shape: str = "official",
+    api_key_header: bool | None = None,
+    hub_host: str = "127.0.0.1",
 ) -> str:
-    """The reference CPO's declaration; `custom_urls` describes it as `reference cpo --custom-urls` serves."""
-    text = TEMPLATE.format(base_url=base_url, hub_port=hub_port, release=release).replace(
-        'prefix = "/api/oicp"', f'prefix = "{hub_prefix}"'
+    """The reference CPO's declaration (TOML) as `reference cpo --shape SHAPE` serves.
+
+    `custom_urls` describes it as `--custom-urls` serves (the shape may imply custom URLs too);
+    `api_key` is what the declaration sends in X-Api-Key (a ${VAR} keeps the secret out of the file),
+    declared when `api_key_header` is true; None (the default) declares it exactly when `custom_urls` is set,
+    as the reference's custom-URL deployment always ran behind a key. `hub_host` is where the suite's fake hub
+    listens. Raises KeyError for an unknown shape."""
+    from conformance.reference.cpo.shapes import SHAPES
+
+    config = SHAPES[shape].build()
+    custom = custom_urls or config.custom_urls
+    on = [f for f in ("authorize_stop", "reservation", "charging_notifications") if f in config.features]
+    text = HEAD.format(
+        name="bundled reference CPO" if shape == "official" else f"bundled reference CPO, shape {shape}",
+        release=release,
+        base_url=base_url,
+        operator_id=config.operator_id,
+        evse_ids=_array(config.all_evse_ids),
+        out_of_service=config.out_of_service[0],
+        features=_array(on),
+        sub_operators=f"sub_operators = {_array([config.sub_operator])}\n" if config.sub_operator else "",
+        hub_host="" if hub_host == "127.0.0.1" else f"host = {json.dumps(hub_host)}\n",
+        hub_port=hub_port,
+        hub_prefix=hub_prefix,
     )
-    return text + (CUSTOM.format(base_url=base_url, api_key=api_key) if custom_urls else "")
+    for name, path, body, feature in TRIGGERS:
+        if feature is None or feature in config.features:
+            body = "{message}" if config.trigger_mode == "forward" else body
+            text += f"\n[triggers.{name}]\nurl = \"{{base_url}}/_trigger/{path}\"\nbody = '{body}'\n"
+    if api_key and (custom_urls if api_key_header is None else api_key_header):
+        text += f"\n[headers]\nX-Api-Key = {json.dumps(api_key)}\n"
+    if custom:
+        for name, path, feature in CUSTOM_ROUTES:
+            if feature is None or feature in config.features:
+                text += f'\n[inbound.{name}]\nurl = "{base_url}/oicp/{path}?provider={{providerID}}"\n'
+    return text
 
 
-def reference_sut(base_url: str, hub_port: int, release: str = "2.3") -> Sut:
-    return parse(tomllib.loads(reference_declaration(base_url, hub_port, release)), "(bundled reference CPO)")
+def _array(values: Iterable[str]) -> str:
+    return json.dumps(list(values))
+
+
+def reference_sut(
+    base_url: str,
+    hub_port: int,
+    release: str = "2.3",
+    *,
+    shape: str = "official",
+    hub_prefix: str = "/api/oicp",
+    custom_urls: bool = False,
+    api_key: str | None = DEFAULT_API_KEY,
+    api_key_header: bool | None = None,
+) -> Sut:
+    """The parsed declaration of the bundled reference CPO in `shape`."""
+    text = reference_declaration(
+        base_url,
+        hub_port,
+        release,
+        hub_prefix=hub_prefix,
+        custom_urls=custom_urls,
+        api_key=api_key,
+        shape=shape,
+        api_key_header=api_key_header,
+    )
+    return parse(tomllib.loads(text), "(bundled reference CPO)" if shape == "official" else f"(reference {shape})")

@@ -1,7 +1,31 @@
-"""The bundled reference CPO: run it with `oicp-conformance reference cpo`."""
+"""The bundled reference CPO: run it with `oicp-conformance reference cpo [--shape NAME]`.
 
-from conformance.reference.cpo.app import ReferenceCpo
-from conformance.reference.cpo.defects import DEFECTS, Defect
-from conformance.reference.cpo.model import Config
+Names are imported on first use, so that the command line can list shapes and defects without loading
+the HTTP server and the schema validator."""
 
-__all__ = ["DEFECTS", "Config", "Defect", "ReferenceCpo"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.reference.cpo.app import ReferenceCpo
+    from conformance.reference.cpo.defects import DEFECTS, Defect
+    from conformance.reference.cpo.model import Config
+    from conformance.reference.cpo.shapes import SHAPES, Shape
+
+__all__ = ["DEFECTS", "SHAPES", "Config", "Defect", "ReferenceCpo", "Shape"]
+_HOMES = {
+    "ReferenceCpo": "app",
+    "DEFECTS": "defects",
+    "Defect": "defects",
+    "Config": "model",
+    "SHAPES": "shapes",
+    "Shape": "shapes",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)

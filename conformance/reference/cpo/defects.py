@@ -1,8 +1,14 @@
-"""The reference CPO's planted defects: one switch each, and the requirement whose check must catch it."""
+"""The reference CPO's planted defects: one switch each, and the requirement whose check must catch it.
+
+A defect applies to every shape (see shapes.py) unless it needs an optional feature the shape switches off,
+or names the trigger modes it is limited to. Message defects are planted on the CPO's own messages and on
+forwarded ones alike, so they apply in `forward` mode too."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from conformance.reference.cpo.model import Config
 
 
 @dataclass(frozen=True)
@@ -11,6 +17,25 @@ class Defect:
     area: str
     description: str
     caught_by: str  # requirement ID of the check that must fail (or warn) on it
+    features: frozenset[str] = frozenset()  # optional OICP features the defect lives in
+    trigger_modes: frozenset[str] | None = None  # None: every trigger mode
+
+    def why_not(self, where: str | Config) -> str | None:
+        """Why the defect cannot show in this shape (a name from SHAPES) or Config; None when it applies."""
+        if isinstance(where, str):
+            from conformance.reference.cpo.shapes import SHAPES
+
+            config = SHAPES[where].build()
+        else:
+            config = where
+        if missing := sorted(self.features - config.features):
+            return f"it needs the optional feature {', '.join(missing)}, which this shape switches off"
+        if self.trigger_modes is not None and config.trigger_mode not in self.trigger_modes:
+            return f"it needs trigger mode {' or '.join(sorted(self.trigger_modes))}, not {config.trigger_mode}"
+        return None
+
+    def applies(self, where: str | Config) -> bool:
+        return self.why_not(where) is None
 
 
 DEFECTS = {
@@ -72,12 +97,13 @@ DEFECTS = {
             "session semantics",
             "stops a session with another identification than the start's",
             "CPO-SESSION-03",
+            features=frozenset({"authorize_stop"}),
         ),
         Defect(
             "drop-partner-session-id",
             "session semantics",
             "leaves CPOPartnerSessionID out of the CDR",
-            "CPO-SESSION-04",
+            "CPO-SESSION-04",  # planted on forwarded CDRs too
         ),
         Defect(
             "retry-refusals",
@@ -98,13 +124,86 @@ DEFECTS = {
             "after a lost CDR acknowledgement sends a changed CDR",
             "CPO-ACK-04",
         ),
-        Defect("parallel-pushes", "push discipline", "pushes EVSE data and status at the same time", "CPO-OUT-04"),
+        Defect(
+            "parallel-pushes",
+            "push discipline",
+            "lets two pushes of the same operation overlap (no per-operation lock; a queue worker does not wait)",
+            "CPO-OUT-04",
+        ),
         Defect("delta-as-full-load", "push discipline", "sends a one-EVSE change as fullLoad", "CPO-EVSE-DATA-02"),
         Defect(
             "store-refused-sessions",
             "session semantics",
             "records a session for a RemoteStart it refused",
             "CPO-STATE-01",
+        ),
+        Defect(
+            "endless-retries",
+            "acknowledgement handling",
+            "retries a failing hub three times as often as its declared max_retries allows",
+            "CPO-ACK-05",
+        ),
+        Defect(
+            "drop-after-hub-error",
+            "acknowledgement handling",
+            "treats a refusal with a Hubject-side code (001, 002, 009, 021) as final and drops the data",
+            "CPO-ACK-06",
+        ),
+        Defect(
+            "authorize-start-without-identification",
+            "message shape",
+            "sends AuthorizeStart without the Identification (the hub refuses it)",
+            "CPO-AUTH-01",
+        ),
+        Defect(
+            "status-push-misses-evses",
+            "message shape",
+            "a fullLoad status push carries only the first EVSE",
+            "CPO-EVSE-STATUS-01",
+        ),
+        Defect(
+            "accept-oversized-requests",
+            "inbound handling",
+            "serves requests of any size (no limit against a hostile or broken sender)",
+            "CPO-IN-INVALID-02",
+        ),
+        Defect(
+            "notification-other-session-id",
+            "session semantics",
+            "sends charging notifications with a SessionID of its own",
+            "CPO-NOTIFY-01",
+            features=frozenset({"charging_notifications"}),
+        ),
+        Defect(
+            "remote-start-other-session-id",
+            "inbound handling",
+            "accepts a RemoteStart but answers with another SessionID than the request's",
+            "CPO-REMOTE-START-01",
+        ),
+        Defect(
+            "busy-evse-wrong-code",
+            "inbound handling",
+            "refuses a RemoteStart on a busy EVSE with 603 (unknown EVSE) instead of 602",
+            "CPO-REMOTE-START-05",
+        ),
+        Defect(
+            "stop-unknown-session-accepted",
+            "inbound handling",
+            "accepts a RemoteStop for a session that never existed",
+            "CPO-REMOTE-STOP-01",
+        ),
+        Defect(
+            "reservation-stop-refused",
+            "inbound handling",
+            "refuses every reservation stop",
+            "CPO-RESERVATION-01",
+            features=frozenset({"reservation"}),
+        ),
+        Defect(
+            "double-booked-cdr",
+            "session semantics",
+            "books a CDR a second time when its acknowledgement is lost (its records show two)",
+            "CPO-STATE-02",
         ),
     )
 }

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from functools import cache
 from typing import Any
 
 import jsonschema
 
 from conformance.paths import schemas_dir
-from conformance.reference.cpo.model import Session, World
+from conformance.reference.cpo.model import Reservation, Session, World
 from conformance.reference.cpo.service import CpoService
 
 MAX_REQUEST_BYTES = 1024 * 1024  # remote start/stop and reservations are a few hundred bytes
@@ -63,9 +64,11 @@ class Inbound:
         """HTTP status and acknowledgement for one inbound call."""
         if kind == "remote-start" and self._has("remote-start-slow"):
             time.sleep(10.5)
-        if len(raw) > MAX_REQUEST_BYTES and not self._has("accept-invalid-requests"):
+        unlimited = self._has("accept-invalid-requests") or self._has("accept-oversized-requests")
+        if len(raw) > MAX_REQUEST_BYTES and not unlimited:
             return 413, ack(False, "022", f"request larger than {MAX_REQUEST_BYTES} bytes")
-        if not content_type.lower().startswith("application/json") and not self._has("accept-invalid-requests"):
+        lenient = self.config.lenient_content_type or self._has("accept-invalid-requests")
+        if not content_type.lower().startswith("application/json") and not lenient:
             return 415, ack(False, "022", "content type must be application/json")
         try:
             body = json.loads(raw)
@@ -94,15 +97,26 @@ class Inbound:
         if evse.status == "OutOfService":
             return ack(False, "700", f"EVSE {evse_id} is out of service")
         if evse.status == "Occupied":
-            return ack(False, "602", f"EVSE {evse_id} is in use")
+            return ack(False, "603" if self._has("busy-evse-wrong-code") else "602", f"EVSE {evse_id} is in use")
         if evse.status == "Reserved" and evse.reserved_for != provider_id:
             return ack(False, "601", f"EVSE {evse_id} is reserved")
+        return None
+
+    def _reused(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """With strict SessionID bookkeeping: the refusal of a SessionID this CPO has seen before.
+
+        OICP 2.3 has no code for a reused SessionID; 400 "Session is invalid" is the closest."""
+        session_id = body.get("SessionID")
+        if self.config.strict_sessions and isinstance(session_id, str) and self.world.seen(session_id):
+            return ack(False, "400", f"SessionID {session_id} was used before", session_id, body)
         return None
 
     def remote_start(self, body: dict[str, Any]) -> dict[str, Any]:
         if "RemoteIdentification" not in body.get("Identification", {}):
             return ack(False, "022", "remote start needs RemoteIdentification", body=body)
         with self.world.lock:
+            if refusal := self._reused(body):
+                return refusal
             if problem := self._evse_problem(body["EvseID"], body["ProviderID"]):
                 if self._has("store-refused-sessions"):
                     self.world.sessions[body["SessionID"]] = Session(
@@ -116,16 +130,20 @@ class Inbound:
                 body["ProviderID"],
                 emp_partner_session_id=body.get("EMPPartnerSessionID"),
             )
-            self.world.sessions[session.session_id] = session
+            self.world.add_session(session)
             self.world.evses[body["EvseID"]].status = "Occupied"
             self.world.evses[body["EvseID"]].reserved_for = None
-        return ack(
-            True, "000", session_id=session.session_id, body=body, cpo_partner_session_id=session.cpo_partner_session_id
-        )
+            for reservation in self.world.reservations.values():  # a reservation ends when its holder charges
+                if reservation.evse_id == body["EvseID"]:
+                    reservation.ended = True
+        said = str(uuid.uuid4()) if self._has("remote-start-other-session-id") else session.session_id
+        return ack(True, "000", session_id=said, body=body, cpo_partner_session_id=session.cpo_partner_session_id)
 
     def remote_stop(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.world.lock:
             session = self.world.sessions.get(body["SessionID"])
+            if session is None and self._has("stop-unknown-session-accepted"):
+                return ack(True, "000", session_id=body["SessionID"], body=body)
             if session is None or session.ended is not None:
                 return ack(False, "400", "no running session with this SessionID", body["SessionID"], body)
             if session.evse_id != body["EvseID"]:
@@ -137,18 +155,31 @@ class Inbound:
 
     def reservation_start(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.world.lock:
+            if refusal := self._reused(body):
+                return refusal
             if problem := self._evse_problem(body["EvseID"], body["ProviderID"]):
                 return problem
             evse = self.world.evses[body["EvseID"]]
             evse.status, evse.reserved_for = "Reserved", body["ProviderID"]
+            if isinstance(body.get("SessionID"), str):
+                self.world.reservations[body["SessionID"]] = Reservation(
+                    body["SessionID"], body["EvseID"], body["ProviderID"]
+                )
         return ack(True, "000", session_id=body.get("SessionID"), body=body)
 
     def reservation_stop(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self._has("reservation-stop-refused"):
+            return ack(False, "022", "reservations cannot be cancelled", body["SessionID"], body)
         with self.world.lock:
+            reservation = self.world.reservations.get(body["SessionID"])
+            if self.config.strict_sessions and reservation is None:
+                return ack(False, "400", "no reservation with this SessionID", body["SessionID"], body)
             evse = self.world.evses.get(body["EvseID"])
             if evse is None:
                 return ack(False, "603", f"unknown EVSE {body['EvseID']}", body["SessionID"], body)
             if evse.status != "Reserved" or evse.reserved_for != body["ProviderID"]:
                 return ack(False, "400", "no reservation of this provider at this EVSE", body["SessionID"], body)
             evse.status, evse.reserved_for = "Available", None
+            if reservation is not None:
+                reservation.ended = True
         return ack(True, "000", session_id=body["SessionID"], body=body)

@@ -9,6 +9,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 BERLIN = timezone(timedelta(hours=1))
+# The optional OICP features a CPO may offer; a shape can switch each off (its endpoints then answer 404).
+FEATURES = ("authorize_stop", "reservation", "charging_notifications")
+# How a trigger makes the CPO call the hub: see README.md ("Trigger modes").
+TRIGGER_MODES = ("sync", "forward", "relay", "queue")
 
 
 @dataclass
@@ -34,6 +38,19 @@ class Session:
 
 
 @dataclass
+class Reservation:
+    session_id: str  # the hub's SessionID of the reservation
+    evse_id: str
+    provider_id: str
+    ended: bool = False
+
+
+def operator_of(evse_id: str) -> str:
+    """The operator part of an EvseID ("DE*SUB*E2001*1" -> "DE*SUB"): whose pool and station it is."""
+    return "*".join(evse_id.split("*")[:2])
+
+
+@dataclass
 class Config:
     """How the reference CPO is set up; `defects` switches on planted bugs by name."""
 
@@ -50,27 +67,67 @@ class Config:
     defects: frozenset[str] = frozenset()
     custom_urls: bool = False  # serve /oicp/<operation>?provider=ID instead of the official paths
     api_key: str | None = None  # required in X-Api-Key on inbound calls when set
+    trigger_mode: str = "sync"  # one of TRIGGER_MODES
+    strict_sessions: bool = False  # refuse a RemoteStart/ReservationStart whose SessionID was seen before
+    lenient_content_type: bool = False  # take a valid JSON body whatever its Content-Type
+    sub_operator: str | None = None  # e.g. "DE*SUB": this hub operator also runs that sub-operator's EVSEs
+    features: frozenset[str] = frozenset(FEATURES)
+
+    def __post_init__(self) -> None:
+        if self.trigger_mode not in TRIGGER_MODES:
+            raise ValueError(f"trigger_mode must be one of {', '.join(TRIGGER_MODES)}, got {self.trigger_mode!r}")
+        if unknown := sorted(set(self.features) - set(FEATURES)):
+            raise ValueError(f"unknown feature(s) {unknown} (known: {', '.join(FEATURES)})")
+
+    @property
+    def sub_operator_evse_ids(self) -> tuple[str, ...]:
+        """The sub-operator's EVSEs: their IDs carry its OperatorID, every message carries the hub's."""
+        if not self.sub_operator:
+            return ()
+        return (f"{self.sub_operator}*E2001*1", f"{self.sub_operator}*E2001*2")
+
+    @property
+    def all_evse_ids(self) -> tuple[str, ...]:
+        return self.evse_ids + self.sub_operator_evse_ids
 
 
 class World:
-    """EVSEs and sessions behind one lock."""
+    """EVSEs, sessions and reservations behind one lock."""
 
     def __init__(self, config: Config):
         self.config = config
         self.lock = threading.RLock()
         self.evses = {
-            e: Evse(e, "OutOfService" if e in config.out_of_service else "Available") for e in config.evse_ids
+            e: Evse(e, "OutOfService" if e in config.out_of_service else "Available") for e in config.all_evse_ids
         }
         self.sessions: dict[str, Session] = {}
+        self.reservations: dict[str, Reservation] = {}  # by the hub's SessionID of the reservation
         self.cdr_log: list[dict[str, Any]] = []  # every CDR this CPO created, as its billing would keep them
+        self.changed = threading.Condition(self.lock)  # notified when a session is recorded
+
+    def seen(self, session_id: str) -> bool:
+        """Whether a session or reservation with this SessionID was ever recorded (running or ended)."""
+        with self.lock:
+            return session_id in self.sessions or session_id in self.reservations
+
+    def add_session(self, session: Session) -> None:
+        with self.lock:
+            self.sessions[session.session_id] = session
+            self.changed.notify_all()
+
+    def wait_session(self, session_id: str, seconds: float) -> Session | None:
+        """The session, waiting up to `seconds` for it: a queued AuthorizeStart may record it a moment later."""
+        with self.lock:
+            self.changed.wait_for(lambda: session_id in self.sessions, timeout=seconds)
+            return self.sessions.get(session_id)
 
     def evse_record(self, evse: Evse) -> dict[str, Any]:
-        """The EVSE as OICP 2.3 EvseDataRecord."""
+        """The EVSE as OICP 2.3 EvseDataRecord (defects are planted by the service, on the whole message)."""
         station = evse.evse_id.rsplit("*", 1)[0].replace("*E", "*S")
         record: dict[str, Any] = {
             "EvseID": evse.evse_id,
             "ChargingStationID": station,
-            "ChargingPoolID": self.config.operator_id + "*P1",
+            "ChargingPoolID": operator_of(evse.evse_id) + "*P1",
             "ChargingStationNames": [{"lang": "en", "value": f"Reference station {station[-4:]}"}],
             "Address": {
                 "Country": "DEU",
@@ -87,25 +144,22 @@ class World:
             "CalibrationLawDataAvailability": "Not Available",
             "AuthenticationModes": ["NFC RFID Classic", "REMOTE"],
             "PaymentOptions": ["Contract"],
-            "ValueAddedServices": ["Reservation"],
+            "ValueAddedServices": ["Reservation"] if "reservation" in self.config.features else ["None"],
             "Accessibility": "Free publicly accessible",
             "HotlinePhoneNumber": "+4930123456",
             "IsOpen24Hours": True,
             "IsHubjectCompatible": True,
             "DynamicInfoAvailable": "true",
         }
-        if "evse-data-missing-required" in self.config.defects:
-            del record["Accessibility"]
         return record
 
     def cdr(self, session: Session) -> dict[str, Any]:
-        """The charge detail record of an ended session (built once, re-sent unchanged)."""
+        """The charge detail record of an ended session (built once, re-sent unchanged; defects are planted
+        by the service, on built and forwarded CDRs alike)."""
         end = session.ended or datetime.now(UTC)
         energy = round(max(0.001, (end - session.started).total_seconds() / 3600 * 11), 3)
 
         def stamp(moment: datetime) -> str:
-            if "cdr-timestamp-without-offset" in self.config.defects:
-                return moment.astimezone(BERLIN).replace(tzinfo=None).isoformat(timespec="seconds")
             return moment.astimezone(BERLIN).isoformat(timespec="seconds")
 
         cdr: dict[str, Any] = {
@@ -127,8 +181,4 @@ class World:
         }
         if session.emp_partner_session_id:
             cdr["EMPPartnerSessionID"] = session.emp_partner_session_id
-        if "own-session-id-in-cdr" in self.config.defects:
-            cdr["SessionID"] = str(uuid.uuid4())
-        if "drop-partner-session-id" in self.config.defects:
-            cdr.pop("CPOPartnerSessionID")
         return cdr

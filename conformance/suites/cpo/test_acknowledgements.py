@@ -7,6 +7,7 @@ import json
 import pytest
 
 from conformance.hub import FakeHub, Fault
+from conformance.suites.cases import IdSource
 from conformance.suites.cpo.helpers import (
     CDR,
     available_evses,
@@ -131,8 +132,10 @@ def test_retries_are_bounded(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict
 
 @pytest.mark.operation(CDR, service="cdrmgmt")
 @requirement("CPO-ACK-04", "CPO-STATE-02")
-def test_lost_cdr_acknowledgement_resends_the_same_cdr(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
-    start, flow = authorize(sut, hub, verdict, seed, available_evses(sut)[0])
+def test_lost_cdr_acknowledgement_resends_the_same_cdr(
+    sut: Sut, hub: FakeHub, seed: int, ids: IdSource, verdict: Verdict
+) -> None:
+    start, flow = authorize(sut, hub, verdict, ids, available_evses(sut)[0])
     if start is None:
         raise NotJudged("setup failed: no accepted AuthorizeStart (see CPO-AUTH-01)")
     session_id = flow["session_id"]

@@ -37,6 +37,7 @@ from conformance.suites.cpo.helpers import (
 from conformance.suites.plugin import requirement
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
+from conformance.sut.messages import wants_message
 
 __all__ = ["undo"]
 
@@ -95,11 +96,24 @@ def _judge_cdrs(sut: Sut, session_id: str, calls: list, verdict: Verdict, reprod
     )
 
 
-def authorize(sut: Sut, hub: FakeHub, verdict: Verdict, seed: int, evse: str) -> tuple[Any, dict[str, Any]]:
-    """Make the CPO authorise RFID at `evse`; the accepted AuthorizeStart call and the flow state, or not judged."""
+def authorize(sut: Sut, hub: FakeHub, verdict: Verdict, ids: IdSource, evse: str) -> tuple[Any, dict[str, Any]]:
+    """Make the CPO authorise RFID at `evse`; the accepted AuthorizeStart call and the flow state, or not judged.
+
+    A forwarding SUT gets an AuthorizeStart with a CPOPartnerSessionID of its own, as a CPO would send it."""
     require_trigger(sut, "authorize_start")
     started_at = datetime.now(UTC).replace(microsecond=0)
-    trigger(sut, hub, verdict, "authorize_start", seed, identification=RFID, evse_id=evse, started_at=started_at)
+    partner = ids.partner_session_id("cpo") if wants_message(sut, "authorize_start") else None
+    trigger(
+        sut,
+        hub,
+        verdict,
+        "authorize_start",
+        ids.seed(),
+        identification=RFID,
+        evse_id=evse,
+        started_at=started_at,
+        cpo_partner_session_id=partner,
+    )
     calls = wait_for(hub, lambda cs: any(c.accepted for c in of(cs, AUTH_START)), sut.retry_window)
     starts = [c for c in of(calls, AUTH_START) if c.accepted]
     if not starts:
@@ -119,10 +133,10 @@ def authorize(sut: Sut, hub: FakeHub, verdict: Verdict, seed: int, evse: str) ->
 
 @pytest.mark.operation(AUTH_START, service="charging")
 @requirement("CPO-AUTH-01", "CPO-SESSION-01", "CPO-SESSION-02", "CPO-SESSION-03", "CPO-SESSION-04", "CPO-CDR-01")
-def test_authorize_start_stop_cdr(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+def test_authorize_start_stop_cdr(sut: Sut, hub: FakeHub, seed: int, ids: IdSource, verdict: Verdict) -> None:
     evse = available_evses(sut)[0]
     reproduce = rerun(sut, seed, "test_authorize_start_stop_cdr")
-    start, flow = authorize(sut, hub, verdict, seed, evse)
+    start, flow = authorize(sut, hub, verdict, ids, evse)
     if start is None:
         verdict.add("CPO-AUTH-01", "no accepted AuthorizeStart reached the hub", journal_text(flow["calls"]), reproduce)
         raise NotJudged("the session never started (see CPO-AUTH-01)")

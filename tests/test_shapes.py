@@ -1,0 +1,75 @@
+"""The CPO suite against the reference CPO in every deployment shape real backends come in.
+
+The clean reference passes in every shape: no failure, error or warning (save what a shape does on purpose),
+and nothing left unjudged that its declaration supports. Every planted defect is caught by its intended
+check in every shape where it applies. This is the guard against checks tuned to one backend's quirks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance.reference.cpo.defects import DEFECTS
+from conformance.reference.cpo.shapes import SHAPES
+from conformance.runner import run_suite
+from conformance.suites.requirements import CPO
+
+# What a shape does on purpose that a check reports as a warning (never a failure).
+EXPECTED_WARNINGS = {"lenient": {"CPO-IN-INVALID-02"}}  # takes text/plain; no sentence demands refusing it
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_clean_reference_passes_in_every_shape(tmp_path: Path, shape: str) -> None:
+    outcome = run_suite("cpo", tmp_path, seed=11, shape=shape, quiet=True, allure=shape == "official", fork=True)
+    summary = outcome.summary
+    assert summary is not None, outcome.output[-3000:]
+    rows = {r["id"]: r for r in summary["requirements"]}
+    assert set(rows) == set(CPO)
+    allowed = EXPECTED_WARNINGS.get(shape, set())
+    for rid, row in rows.items():
+        fine = (
+            row["status"] == "pass"
+            or (row["status"] == "warn" and rid in allowed)
+            or (row["status"] == "not judged" and not row["expected"])  # an optional feature the shape lacks
+        )
+        assert fine, (shape, rid, row["status"], row["reason"], [f["title"] for f in row["failures"]])
+    assert summary["verdict"] == "pass" and outcome.exit_code == 0, outcome.output[-3000:]
+    if shape == "official":
+        results = tmp_path / "cpo" / "allure-results"
+        labels = [json.loads(p.read_text())["labels"] for p in results.glob("*-result.json")]
+        assert labels and all({"name": "parentSuite", "value": "CPO"} in ls for ls in labels)
+        assert (tmp_path / "cpo" / "junit.xml").is_file()
+
+
+MATRIX = [(shape, name) for shape in sorted(SHAPES) for name in sorted(DEFECTS) if DEFECTS[name].applies(shape)]
+
+
+@pytest.mark.parametrize(("shape", "defect"), MATRIX)
+def test_each_defect_is_caught_by_its_check_in_every_shape(tmp_path: Path, shape: str, defect: str) -> None:
+    intended = DEFECTS[defect].caught_by
+    outcome = run_suite(
+        "cpo",
+        tmp_path,
+        seed=3,
+        shape=shape,
+        defects=[defect],
+        requirements=[intended],
+        quiet=True,
+        allure=False,
+        fork=True,
+    )
+    assert outcome.summary is not None, outcome.output[-3000:]
+    rows = {r["id"]: r for r in outcome.summary["requirements"]}
+    expected = "fail" if CPO[intended].fails_verdict else "warn"
+    assert rows[intended]["status"] == expected, (rows[intended], outcome.output[-3000:])
+    failure = rows[intended]["failures"][0]
+    assert failure["reproduce"], "every failure carries a reproduce command"
+    # pytest's own exit code agrees: a test fails exactly where a blocking failure was recorded
+    assert (outcome.exit_code == 1) == any(r["status"] == "fail" for r in rows.values()), outcome.output[-2000:]
+
+
+def test_every_shape_has_defects_to_catch_and_every_defect_a_shape() -> None:
+    assert {d for _, d in MATRIX} == set(DEFECTS)
+    assert {s for s, _ in MATRIX} == set(SHAPES)
