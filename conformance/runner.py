@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.reports import load_summary
+from conformance.reports.allure_requirements import write_requirement_results
 from conformance.reports.junit import write_junit
 
 SUITES = {"cpo": "conformance.suites.cpo"}
@@ -167,6 +168,7 @@ def run_suite(
         summary = _fallback(summary, started, code, interrupted, output)
         (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     write_junit(summary, work / "junit.xml")
+    write_requirement_results(summary, work / "allure-results")
     _swap_in(work, folder)
     if interrupted:
         raise KeyboardInterrupt

@@ -210,6 +210,11 @@ def test_summary_and_junit_say_what_the_run_was(tmp_path: Path) -> None:
     assert suite is not None
     cases = {c.get("name", "").split()[0]: c for c in suite.iter("testcase")}
     assert set(cases) == set(rows)
+    allure = [json.loads(p.read_text()) for p in (tmp_path / "cpo" / "allure-results").glob("*-result.json")]
+    per_requirement = {r["name"].split()[0]: r for r in allure if r["fullName"].startswith("CPO.requirements.")}
+    assert set(per_requirement) == set(rows)  # Allure's requirement tree agrees with the table
+    assert per_requirement["CPO-SESSION-04"]["statusDetails"]["message"].startswith("warning")
+    assert per_requirement["CPO-REMOTE-STOP-01"]["status"] == "passed"
     warned = cases["CPO-SESSION-04"].findtext("system-out") or ""
     assert "[CPO-SESSION-04] the CDR dropped the CPOPartnerSessionID" in warned and "Failure(" not in warned
     assert "--defect drop-partner-session-id" in warned  # the reproduce command repeats the defect

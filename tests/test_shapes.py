@@ -73,3 +73,43 @@ def test_each_defect_is_caught_by_its_check_in_every_shape(tmp_path: Path, shape
 def test_every_shape_has_defects_to_catch_and_every_defect_a_shape() -> None:
     assert {d for _, d in MATRIX} == set(DEFECTS)
     assert {s for s, _ in MATRIX} == set(SHAPES)
+
+
+def test_no_two_cases_share_a_session_id_and_a_seed_repeats_them(tmp_path: Path) -> None:
+    first = run_suite("cpo", tmp_path / "a", seed=21, shape="strict", quiet=True, allure=False, fork=True)
+    again = run_suite("cpo", tmp_path / "b", seed=21, shape="strict", quiet=True, allure=False, fork=True)
+    other = run_suite("cpo", tmp_path / "c", seed=22, shape="strict", quiet=True, allure=False, fork=True)
+    ids = [o.summary["inbound"]["opened_sessions"] for o in (first, again, other)]  # type: ignore[index]
+    assert len(ids[0]) > 20 and len(set(ids[0])) == len(ids[0])  # every start or reservation its own SessionID
+    assert ids[0] == ids[1]  # the same seed, the same cases
+    assert not set(ids[0]) & set(ids[2])  # another seed, other IDs
+
+
+def test_twice_against_one_running_sut_gives_the_same_verdicts(tmp_path: Path) -> None:
+    """A strict SUT that remembers every SessionID it saw, not restarted between two runs."""
+    import socket
+
+    from conformance.reference.cpo.shapes import SHAPES as shapes
+    from conformance.sut.default import reference_declaration
+    from tests.helpers import cli
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        hub_port = probe.getsockname()[1]
+    from conformance.reference.cpo import ReferenceCpo
+
+    cpo = ReferenceCpo(shapes["queue"].build(hub_url=f"http://127.0.0.1:{hub_port}/api/oicp"))
+    url = cpo.start()
+    try:
+        sut = tmp_path / "sut.toml"
+        sut.write_text(reference_declaration(url, hub_port, shape="queue"))
+        verdicts = []
+        for seed in ("5", "6"):
+            done = cli("run", "--role", "cpo", "--sut", str(sut), "--reports", str(tmp_path / seed), "--seed", seed,
+                       timeout=400)  # fmt: skip
+            summary = json.loads((tmp_path / seed / "cpo" / "summary.json").read_text())
+            verdicts.append({r["id"]: r["status"] for r in summary["requirements"]})
+            assert done.returncode == 0, done.stdout[-3000:]
+    finally:
+        cpo.stop()
+    assert verdicts[0] == verdicts[1] == dict.fromkeys(CPO, "pass")

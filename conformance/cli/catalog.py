@@ -17,9 +17,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="list the OICP operations of a release",
         description="Operations per release: path, who serves and calls, messages, obligations.",
     )
-    p.add_argument("--release", "-r", default="2.3")
+    p.add_argument("--release", "-r", default="2.3", help="OICP release: 2.3 or 2.2 (default: 2.3)")
     p.add_argument("--role", choices=ROLE_CHOICES, help="only operations this role serves or calls")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(run=run)
 
 

@@ -18,7 +18,7 @@ from conformance.validation.registry import check_release
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("errata", help="list where the project's schemas differ from the official text")
     p.add_argument("--release", "-r", help="only the errata of this OICP release (default: all)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(run=run)
 
 

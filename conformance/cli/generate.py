@@ -29,8 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="message name (e.g. eRoamingChargeDetailRecord) or operation id "
         "(e.g. AuthorizeRemoteStart.cpo, for invalid cases with path IDs)",
     )
-    p.add_argument("--release", "-r", default="2.3")
-    p.add_argument("--count", "-n", type=int, default=5)
+    p.add_argument("--release", "-r", default="2.3", help="OICP release: 2.3 or 2.2 (default: 2.3)")
+    p.add_argument("--count", "-n", type=int, default=5, help="how many messages (default: 5)")
     p.add_argument("--seed", type=int, help="repeat an earlier run (printed on stderr)")
     p.add_argument("--invalid", action="store_true", help="break each message with one named mutation")
     p.add_argument("--mutation", help="the mutation to apply (implies --invalid); see --list-mutations")

@@ -20,10 +20,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run the fake Hubject on loopback, logging every call",
         description="A fake Hubject that checks, journals and answers every call. Ctrl-C stops it.",
     )
-    p.add_argument("--release", "-r", default="2.3")
+    p.add_argument("--release", "-r", default="2.3", help="OICP release: 2.3 or 2.2 (default: 2.3)")
     p.add_argument("--port", "-p", default="8080", help="0-65535; 0 picks a free port (default 8080)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
-    p.add_argument("--prefix", default="/api/oicp", help="path prefix before /<service>/<version>/... ('/' for none)")
+    p.add_argument(
+        "--prefix",
+        default="/api/oicp",
+        help="path prefix before /<service>/<version>/... ('/' for none; default: /api/oicp)",
+    )
     p.add_argument(
         "--operator-id",
         action="append",

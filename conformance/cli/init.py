@@ -82,10 +82,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Write an oicp-sut.toml. Asks for what no flag gives; with --base-url, --operator-id, "
         "--evse-id and --hub-port it asks nothing (CI), and --defaults takes the default for the rest.",
     )
-    p.add_argument("--output", "-o", type=Path, default=Path("oicp-sut.toml"))
-    p.add_argument("--name")
-    p.add_argument("--base-url")
-    p.add_argument("--operator-id")
+    p.add_argument(
+        "--output", "-o", type=Path, default=Path("oicp-sut.toml"), help="where to write (default: oicp-sut.toml)"
+    )
+    p.add_argument("--name", help="name of the system under test, shown in reports (asked when missing)")
+    p.add_argument("--base-url", help="base URL of the SUT's OICP endpoints (asked when missing)")
+    p.add_argument("--operator-id", help="the CPO's OperatorID, e.g. DE*ABC (asked when missing)")
     p.add_argument("--evse-id", action="append", default=[], help="an EvseID; repeat it or separate with commas")
     p.add_argument(
         "--feature",
@@ -95,8 +97,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--hub-port", help="port of the fake hub the SUT calls (1-65535)")
     p.add_argument("--trigger-url", help="base URL of the SUT's trigger (admin) endpoints, or 'none'")
-    p.add_argument("--prefix", default="/api/oicp")
-    p.add_argument("--release", default="2.3")
+    p.add_argument(
+        "--prefix",
+        default="/api/oicp",
+        help="path prefix of the SUT's Hubject URL on the fake hub (default: /api/oicp)",
+    )
+    p.add_argument("--release", default="2.3", help="OICP release the SUT speaks: 2.3 or 2.2 (default: 2.3)")
     p.add_argument("--defaults", action="store_true", help="ask nothing: the default for every value no flag gives")
     p.add_argument("--force", action="store_true", help="replace an existing file (only with a valid declaration)")
     p.set_defaults(run=run)

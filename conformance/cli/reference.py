@@ -25,9 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog="shapes:\n" + "\n".join(f"  {s.name:13} {s.description}" for s in SHAPES.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("role", choices=("cpo",))
+    p.add_argument("role", choices=("cpo",), help="which reference to run (cpo)")
     p.add_argument("--port", default="9000", help="port on 127.0.0.1 to listen on (default 9000)")
-    p.add_argument("--hub", default="http://127.0.0.1:8080/api/oicp", help="the hub's base URL")
+    p.add_argument(
+        "--hub",
+        default="http://127.0.0.1:8080/api/oicp",
+        help="the hub's base URL (default: http://127.0.0.1:8080/api/oicp)",
+    )
     p.add_argument(
         "--shape",
         choices=list(SHAPES),

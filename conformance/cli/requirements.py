@@ -21,8 +21,8 @@ INDENT = " " * 4
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("requirements", help="list the requirements of a role's suite and the checks covering them")
-    p.add_argument("--role", default="cpo")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--role", default="cpo", choices=("cpo",), help="whose requirements (default: cpo)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(run=run)
 
 

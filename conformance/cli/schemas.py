@@ -20,13 +20,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "--spec",
             type=Path,
             default=REPO_ROOT.parent / "shared" / "oicp-spec",
-            help="folder with openapi-2.3-cpo, openapi-2.3-emp and swagger-2.2",
+            help="folder with openapi-2.3-cpo, openapi-2.3-emp and swagger-2.2 (default: ../shared/oicp-spec)",
         )
-        a.add_argument("--out", type=Path, default=REPO_ROOT / "schemas")
+        a.add_argument("--out", type=Path, default=REPO_ROOT / "schemas", help="schema folder (default: schemas/)")
         a.set_defaults(run=run_build)
     s = actions.add_parser("snippets", help="extract the spec's JSON code snippets into fixtures/official")
-    s.add_argument("--spec", type=Path, default=REPO_ROOT.parent / "shared" / "oicp-spec")
-    s.add_argument("--out", type=Path, default=REPO_ROOT / "fixtures" / "official" / "oicp-2.3")
+    s.add_argument(
+        "--spec",
+        type=Path,
+        default=REPO_ROOT.parent / "shared" / "oicp-spec",
+        help="the OICP spec material (default: ../shared/oicp-spec)",
+    )
+    s.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_ROOT / "fixtures" / "official" / "oicp-2.3",
+        help="where the snippets go (default: fixtures/official/oicp-2.3)",
+    )
     s.set_defaults(run=run_snippets)
 
 

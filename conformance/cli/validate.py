@@ -64,8 +64,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="OPERATOR_ID",
         help="with --rules: an operator whose EVSEs the message's OperatorID may push as hub operator",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest file accepted")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument(
+        "--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest file accepted, in bytes (default: 32 MiB)"
+    )
     p.add_argument("--report", type=Path, help="also write the JSON-lines results to this file (folders are created)")
     p.set_defaults(run=run)
 

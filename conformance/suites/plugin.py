@@ -27,6 +27,7 @@ from conformance.suites.cases import IdSource
 from conformance.suites.requirements import CPO, Requirement
 from conformance.suites.verdicts import ConfigurationProblem, NotJudged, Verdict, combine, run_verdict
 from conformance.sut import Sut, load
+from conformance.sut.client import SENT
 
 REQUIREMENTS: dict[str, Requirement] = {**CPO}
 VERDICT_KEY = pytest.StashKey[Verdict]()
@@ -280,6 +281,10 @@ def summary(config: pytest.Config) -> dict[str, Any]:
         "verdict": run_verdict(rows, problems, interrupted),
         "counts": counts,
         "configuration_problems": problems,
+        "inbound": {
+            "requests": len(SENT),
+            "opened_sessions": [sid for op, sid in SENT if sid and ("Start" in op)],  # RemoteStart, ReservationStart
+        },
         "requirements": rows,
     }
 

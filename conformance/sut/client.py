@@ -129,8 +129,17 @@ def _session_ids(data: Any) -> list[str]:
     return []
 
 
+# (operation, SessionID) of every request sent in this process, in order: a run's summary lists the
+# sessions the suite opened, so a user (and the project's tests) can see that no two cases shared one
+# and that a seed repeats them. A mutated SessionID is not a session.
+SENT: list[tuple[str, str | None]] = []
+
+
 def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> Answer:
     """POST the case to the SUT; never raises for what the SUT does, never waits past `timeout`."""
+    body = case.body if isinstance(case.body, dict) else {}
+    sid = body.get("SessionID") if isinstance(body.get("SessionID"), str) and case.pointer != "/SessionID" else None
+    SENT.append((op.id, sid))
     url = url_for(sut, op, case.path_params)
     headers = headers_for(sut, op)
     started = time.monotonic()
