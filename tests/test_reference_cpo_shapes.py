@@ -456,7 +456,7 @@ def test_declaration_keeps_its_old_call_signature() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--port", "70000"], "--port must be from 1 to 65535, got 70000"),
+        (["--port", "70000"], "--port 70000: a port is 1-65535"),
         (["--hub", "notaurl"], "--hub must be an http(s) URL with a host"),
         (["--hub", "http:///api"], "--hub must be an http(s) URL with a host"),
         (["--shape", "minimal", "--defect", "stop-with-other-identification"], "does not apply to shape minimal"),

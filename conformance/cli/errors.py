@@ -8,3 +8,16 @@ class UsageError(Exception):
 
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def port_number(text: str, *, zero_picks_free: bool = False) -> int:
+    """A --port value, checked here rather than by argparse: a wrong port is one line like every other input."""
+    low = 0 if zero_picks_free else 1
+    hint = " (0 picks a free port)" if zero_picks_free else ""
+    try:
+        port = int(text)
+    except ValueError:
+        raise UsageError(f"--port {text!r}: not a number ({low}-65535){hint}") from None
+    if not low <= port <= 65535:
+        raise UsageError(f"--port {port}: a port is {low}-65535{hint}")
+    return port

@@ -11,7 +11,7 @@ import sys
 import threading
 from types import FrameType
 
-from conformance.cli.errors import UsageError
+from conformance.cli.errors import UsageError, port_number
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -51,17 +51,6 @@ def _rate(text: str | None) -> tuple[int, float] | None:
         raise UsageError(f"--rate-limit {text!r}: expected N/SECONDS, e.g. 10/1") from exc
 
 
-def _port(text: str) -> int:
-    """Checked here, not by argparse: a wrong port is one line, like every other bad input."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise UsageError(f"--port {text!r}: not a number (0-65535; 0 picks a free port)") from None
-    if not 0 <= port <= 65535:
-        raise UsageError(f"--port {port}: a port is 0-65535 (0 picks a free port)")
-    return port
-
-
 def _can_listen(host: str, port: int) -> None:
     """Bind once, locally, before the server does: its own failure would print twice and exit 1.
 
@@ -83,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from conformance.hub import FakeHub, Partners
 
     load_release(args.release)  # unknown release: a clear error before binding anything
-    args.port = _port(args.port)
+    args.port = port_number(args.port, zero_picks_free=True)
     _can_listen(args.host, args.port)
     partners = Partners(operators=set(args.operator_id), providers=set(args.provider_id or ["DE-DCB"]))
 

@@ -15,6 +15,19 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def decode_text(source: str, raw: bytes, noun: str, expected: str) -> str:
+    """The text of a file or stdin, or UsageError: empty, binary (a NUL byte) or not UTF-8."""
+    if not raw.strip():
+        raise UsageError(f"{source}: empty {noun}; {expected}")
+    nul = raw.find(b"\x00", 0, 8192)
+    if nul >= 0:
+        raise UsageError(f"{source}: binary {noun} (NUL byte at offset {nul}); expected JSON text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from exc
+
+
 def load_json_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     """Parsed JSON, or UsageError naming the file and, for syntax errors, line and column."""
     if not path.exists():
@@ -31,15 +44,7 @@ def load_json_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
         raw = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    if not raw.strip():
-        raise UsageError(f"{path}: empty file; expected one JSON object")
-    nul = raw.find(b"\x00", 0, 8192)
-    if nul >= 0:
-        raise UsageError(f"{path}: binary file (NUL byte at offset {nul}); expected JSON text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from exc
+    text = decode_text(str(path), raw, "file", "expected one JSON object")
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

@@ -12,7 +12,7 @@ import threading
 from types import FrameType
 from urllib.parse import urlparse
 
-from conformance.cli.errors import EXIT_OK, UsageError
+from conformance.cli.errors import EXIT_OK, UsageError, port_number
 from conformance.reference.cpo.shapes import SHAPES
 
 
@@ -54,16 +54,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise UsageError(f"--port must be a number from 1 to 65535, got {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise UsageError(f"--port must be from 1 to 65535, got {port}")
-    return port
-
-
 def _hub(url: str) -> tuple[str, int, str]:
     """Host, port and path prefix of --hub, which must be an http(s) URL with a host."""
     parsed = urlparse(url)
@@ -79,7 +69,7 @@ def _hub(url: str) -> tuple[str, int, str]:
 def run(args: argparse.Namespace) -> int:
     from conformance.reference.cpo.defects import DEFECTS
 
-    port = _port(args.port)
+    port = port_number(args.port)
     hub_host, hub_port, hub_prefix = _hub(args.hub)
     if unknown := [d for d in args.defect if d not in DEFECTS]:
         raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --list` names them")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
-from conformance.cli.loading import DEFAULT_MAX_BYTES, load_json_file
+from conformance.cli.loading import DEFAULT_MAX_BYTES, decode_text, load_json_file
 from conformance.oicp.ids import operator_key
 from conformance.validation import PROFILES, UnknownMessage, resolve, validate
 from conformance.validation.detect import Match, closest, unknown_members
@@ -133,16 +133,7 @@ def _read_stdin(max_bytes: int) -> list[Record]:
     raw = sys.stdin.buffer.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise UsageError(f"{STDIN_NAME}: more than the {max_bytes / 1e6:.1f} MB limit; raise it with --max-bytes")
-    if not raw.strip():
-        raise UsageError(f"{STDIN_NAME}: empty input; expected a JSON message or JSON lines")
-    nul = raw.find(b"\x00", 0, 8192)
-    if nul >= 0:
-        raise UsageError(f"{STDIN_NAME}: binary input (NUL byte at offset {nul}); expected JSON text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{STDIN_NAME}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from exc
-    return _parse(STDIN_NAME, text)
+    return _parse(STDIN_NAME, decode_text(STDIN_NAME, raw, "input", "expected a JSON message or JSON lines"))
 
 
 def _read(name: str, max_bytes: int) -> list[Record]:
