@@ -80,9 +80,6 @@ def pytest_args(
     strict: bool,
 ) -> list[str]:
     args = [
-        sys.executable,
-        "-m",
-        "pytest",
         "--pyargs",
         SUITES[role],
         "-c",
@@ -93,6 +90,9 @@ def pytest_args(
         "-p",
         "no:cacheprovider",
         "-v",
+        "--no-header",  # the tool prints what ran (SUT, seed) itself: no platform, plugin or rootdir lines
+        "-p",
+        "no:benchmark",
         "--tb=line",
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
@@ -160,9 +160,10 @@ def run_suite(
     started = datetime.now(UTC)
     # From the suites' folder, so test IDs read `cpo/test_inbound.py::...` wherever the user stands.
     if fork and hasattr(os, "fork"):
-        output, code, interrupted = _run_forked(args[3:], env, cwd=SUITES_DIR)
+        output, code, interrupted = _run_forked(args, env, cwd=SUITES_DIR)
     else:
-        output, code, interrupted = _run(args, env, quiet, cwd=SUITES_DIR)
+        # -P: the suites' folder (the child's working directory) must not shadow top-level modules
+        output, code, interrupted = _run([sys.executable, "-P", "-m", "pytest", *args], env, quiet, cwd=SUITES_DIR)
     summary = load_summary(work / "summary.json")
     if summary is None or interrupted:
         summary = _fallback(summary, started, code, interrupted, output)

@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 from conformance.oicp.time import render
 from conformance.strategies.context import Context
@@ -30,6 +29,10 @@ _PLAIN_TEXT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -_
 def _leaf(schema_json: str) -> st.SearchStrategy[Any]:
     # Python's `$` also matches before a final newline and its `.` matches \r, ECMA-262's (JSON Schema's)
     # do not: such strings pass hypothesis-jsonschema and Python's re but fail jsonschema-rs and receivers.
+    # Imported here: hypothesis-jsonschema touches Hypothesis' storage on import, which Hypothesis warns
+    # about while pytest loads plugins (the suites' plugin imports the strategies).
+    from hypothesis_jsonschema import from_schema
+
     return from_schema(json.loads(schema_json)).filter(lambda s: not (isinstance(s, str) and _LINE_BREAKS & set(s)))
 
 

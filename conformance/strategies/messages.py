@@ -8,7 +8,6 @@ from typing import Any
 
 from hypothesis import assume
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 from conformance.catalog import Operation, load_release
 from conformance.strategies.case import Case
@@ -80,6 +79,10 @@ def structural(name: str, release: str = "2.3") -> st.SearchStrategy:
 
 def raw(name: str, release: str = "2.3") -> st.SearchStrategy:
     """Plain hypothesis-jsonschema on the whole schema (the benchmark's baseline)."""
+    # Imported here: hypothesis-jsonschema touches Hypothesis' storage on import, which Hypothesis warns
+    # about when it happens while pytest loads plugins (the suites' plugin imports this module).
+    from hypothesis_jsonschema import from_schema
+
     return from_schema(load_schema(resolve(name, release), release))
 
 
