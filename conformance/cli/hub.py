@@ -1,15 +1,22 @@
-"""`oicp-conformance hub`: run the fake Hubject by hand and point a CPO or EMP at it."""
+"""`oicp-conformance hub`: run the fake Hubject by hand and point a CPO or EMP at it.
+
+With `--cpo`/`--emp` it forwards between them as Hubject does (end-to-end mode), on loopback only: a
+fake hub that relays requests to other machines would be an open relay, and a test needs none.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import io
+import ipaddress
 import signal
 import socket
 import sys
 import threading
 from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.cli.errors import UsageError, port_number
 
@@ -38,7 +45,90 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--provider-id", action="append", default=[], help="EMP ProviderID(s) the hub knows (default: DE-DCB)"
     )
     p.add_argument("--rate-limit", metavar="N/SECONDS", help="answer 429 beyond N calls per partner per SECONDS")
+    forward = p.add_argument_group(
+        "forwarding (end-to-end mode)",
+        "forward between a CPO and an EMP as Hubject does; both URLs and the hub itself on loopback only",
+    )
+    forward.add_argument(
+        "--cpo", metavar="URL", help="the CPO's base URL: remote starts/stops and reservations are forwarded to it"
+    )
+    forward.add_argument(
+        "--emp",
+        metavar="URL",
+        help="the online EMP's base URL: AuthorizeStart/Stop, CDRs and charging notifications are forwarded to it",
+    )
+    forward.add_argument(
+        "--emp-provider",
+        metavar="ID",
+        help="the EMP's ProviderID: EvcoIDs of it and RFIDs are authorised by the EMP (default: DE-DCB)",
+    )
+    forward.add_argument(
+        "--cpo-operator",
+        metavar="ID",
+        help="the CPO's OperatorID: only its EVSEs go to the CPO, and only it may call the hub (default: any)",
+    )
+    forward.add_argument(
+        "--partner-timeout",
+        metavar="SECONDS",
+        help="how long the hub waits for a partner's answer (default: 10, OICP's 'under 10 seconds')",
+    )
     p.set_defaults(run=run)
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _partner_url(flag: str, url: str) -> str:
+    """An http(s) URL on this machine's loopback, else one line saying why."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError as exc:
+        raise UsageError(f"{flag} {url!r}: not a URL ({exc})") from exc
+    if parts.scheme not in ("http", "https") or not host:
+        raise UsageError(f"{flag} {url!r}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000/oicp")
+    if not _loopback(host):
+        raise UsageError(f"{flag} {url!r}: forwarding is loopback only (127.0.0.1, ::1 or localhost), not {host}")
+    if parts.query or parts.fragment:
+        raise UsageError(f"{flag} {url!r}: a base URL takes no query or fragment")
+    if port == 0:
+        raise UsageError(f"{flag} {url!r}: port 0 is no partner's port")
+    return url.rstrip("/")
+
+
+def _forwarding(args: argparse.Namespace) -> Any:
+    """The `Forwarding` the flags ask for, None without --cpo/--emp."""
+    from conformance.hub import Endpoint, Forwarding
+    from conformance.oicp.ids import operator_key, provider_key
+
+    flags = {"--cpo-operator": args.cpo_operator, "--emp-provider": args.emp_provider}
+    flags["--partner-timeout"] = args.partner_timeout
+    if args.cpo is None and args.emp is None:
+        if given := [flag for flag, value in flags.items() if value is not None]:
+            raise UsageError(f"{given[0]} only applies when forwarding (with --cpo or --emp)")
+        return None
+    if not _loopback(args.host):
+        raise UsageError(f"--host {args.host!r}: a forwarding hub listens on loopback only (127.0.0.1, ::1)")
+    provider = args.emp_provider or "DE-DCB"
+    if provider_key(provider) is None:
+        raise UsageError(f"--emp-provider {provider!r}: not a ProviderID (e.g. DE-DCB)")
+    if args.cpo_operator is not None and operator_key(args.cpo_operator) is None:
+        raise UsageError(f"--cpo-operator {args.cpo_operator!r}: not an OperatorID (e.g. DE*ABC)")
+    try:
+        timeout = float(args.partner_timeout or 10)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 600:
+        raise UsageError(f"--partner-timeout {args.partner_timeout!r}: expected seconds, more than 0 and at most 600")
+    cpo = Endpoint(_partner_url("--cpo", args.cpo), timeout=timeout) if args.cpo is not None else None
+    emp = Endpoint(_partner_url("--emp", args.emp), timeout=timeout) if args.emp is not None else None
+    return Forwarding(cpo=cpo, emp=emp, cpo_operator=args.cpo_operator, emp_provider=provider)
 
 
 def _rate(text: str | None) -> tuple[int, float] | None:
@@ -73,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
 
     load_release(args.release)  # unknown release: a clear error before binding anything
     args.port = port_number(args.port, zero_picks_free=True)
+    forward_to = _forwarding(args)
     _can_listen(args.host, args.port)
     partners = Partners(operators=set(args.operator_id), providers=set(args.provider_id or ["DE-DCB"]))
 
@@ -87,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         partners=partners,
         rate_limit=_rate(args.rate_limit),
         on_call=log,
+        forward_to=forward_to,
     )
     said = io.StringIO()
     try:
@@ -112,6 +204,10 @@ def run(args: argparse.Namespace) -> int:
         '"EvseStatusRecord": [{"EvseID": "DE*ABC*E1", "EvseStatus": "Available"}]}}\'',
         flush=True,
     )
+    if forward_to is not None:
+        cpo = f"CPO {forward_to.cpo_operator or '(any operator)'} at {forward_to.cpo.url}" if forward_to.cpo else None
+        emp = f"EMP {forward_to.emp_provider} at {forward_to.emp.url}" if forward_to.emp else None
+        print("forwarding to " + " and ".join(x for x in (cpo, emp) if x), flush=True)
     try:
         while not stop.wait(0.5):
             pass

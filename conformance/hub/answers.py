@@ -7,10 +7,12 @@ from typing import Any
 from conformance.oicp import codes
 
 VALIDATION_MESSAGE = "Error parsing/validating JSON."
+PARTNER_DID_NOT_RESPOND = "310"  # OICP 2.3 code list, "Session codes"
+_DESCRIPTIONS = {**codes.DESCRIPTIONS, PARTNER_DID_NOT_RESPOND: "Partner did not respond."}
 
 
 def status_code(code: str, info: str | None = None) -> dict[str, Any]:
-    out = {"Code": code, "Description": codes.DESCRIPTIONS.get(code, "")}
+    out = {"Code": code, "Description": _DESCRIPTIONS.get(code, "")}
     if info:
         out["AdditionalInfo"] = info[:1000]
     return out

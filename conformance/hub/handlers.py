@@ -1,24 +1,29 @@
 """What the hub does per operation: the business rules of a real Hubject, on the fake hub's state.
 
-Each handler gets an `Exchange` and returns the answer body, or raises `Refused` with a StatusCode;
-the hub turns a refusal into the operation's own negative answer.
+Each handler gets a `Context` and returns the answer body, or raises `Refused` with a StatusCode;
+the hub turns a refusal into the operation's own negative answer. In end-to-end mode (`Context.forward`)
+the handlers of forwarded operations ask the partner and pass its answer on, as Hubject does.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from conformance.catalog import Operation
 from conformance.hub import answers
-from conformance.hub.state import HubState, fingerprint
+from conformance.hub.state import HubState, Session, fingerprint
 from conformance.oicp import codes
 from conformance.oicp.ids import operator_key, operator_of, provider_key, provider_of_evco
 from conformance.oicp.time import parse
+from conformance.validation import validate
 
 if TYPE_CHECKING:
+    from conformance.hub.forwarding import Forwarder
     from conformance.hub.journal import Call
+    from conformance.hub.partners import Exchange, PartnerClient
 
 
 class Refused(Exception):
@@ -30,7 +35,7 @@ class Refused(Exception):
 
 
 @dataclass
-class Exchange:
+class Context:
     op: Operation
     release: str
     body: dict[str, Any]
@@ -38,9 +43,11 @@ class Exchange:
     query: dict[str, str]
     state: HubState
     call: Call
+    forward: Forwarder | None = None  # end-to-end mode: the partners the hub forwards to
+    record: Callable[[Call], None] | None = None  # journals a call the hub made while handling this one
 
 
-Handler = Callable[[Exchange], Any]
+Handler = Callable[[Context], Any]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -65,7 +72,7 @@ def _evco(ident: dict[str, Any] | None) -> str | None:
     return value.get("EvcoID") if isinstance(value, dict) else None
 
 
-def _session(x: Exchange) -> Any:
+def _session(x: Context) -> Any:
     sid = x.body.get("SessionID")
     session = x.state.sessions.get(sid) if isinstance(sid, str) else None
     if session is None:
@@ -73,7 +80,7 @@ def _session(x: Exchange) -> Any:
     return session
 
 
-def _ack(x: Exchange, session_id: str | None = None) -> dict[str, Any]:
+def _ack(x: Context, session_id: str | None = None) -> dict[str, Any]:
     return answers.acknowledgement(True, codes.SUCCESS, session_id=session_id, body=x.body)
 
 
@@ -81,7 +88,7 @@ def _ack(x: Exchange, session_id: str | None = None) -> dict[str, Any]:
 
 
 @handles("AuthorizeStart")
-def authorize_start(x: Exchange) -> Any:
+def authorize_start(x: Context) -> Any:
     ident = _ident(x.body)
     if fingerprint(ident) in x.state.denied:
         raise Refused(
@@ -89,6 +96,11 @@ def authorize_start(x: Exchange) -> Any:
             "identification refused by the hub's authorisation policy",
         )
     provider = x.state.offline_provider_for(ident or {})
+    offline = provider is not None
+    if provider is None and x.forward is not None:
+        evco = _evco(ident)
+        if (emp := x.forward.emp_for_identification(provider_of_evco(evco) if evco else None)) is not None:
+            return _forward_authorize_start(x, emp)
     if provider is None and (evco := _evco(ident)):
         wanted = provider_of_evco(evco)
         provider = next((p for p in sorted(x.state.partners.providers) if provider_key(p) == wanted), None)
@@ -104,6 +116,7 @@ def authorize_start(x: Exchange) -> Any:
         evse_id=x.body.get("EvseID"),
         identification=ident,
         origin="authorize",
+        offline=offline,
     )
     return answers.authorization(
         True,
@@ -116,8 +129,12 @@ def authorize_start(x: Exchange) -> Any:
 
 
 @handles("AuthorizeStop")
-def authorize_stop(x: Exchange) -> Any:
+def authorize_stop(x: Context) -> Any:
     session = _session(x)
+    if (emp := _session_emp(x, session)) is not None:  # the EMP decides, not the medium
+        if session.stopped:
+            raise Refused(codes.SESSION_INVALID, f"session {session.session_id} was already stopped")
+        return _forward_authorize_stop(x, emp, session)
     if fingerprint(_ident(x.body)) != fingerprint(session.identification):
         raise Refused(codes.SESSION_INVALID, "the stop's identification differs from the one that started the session")
     if session.stopped:
@@ -129,7 +146,7 @@ def authorize_stop(x: Exchange) -> Any:
 
 
 @handles("ChargeDetailRecord")
-def charge_detail_record(x: Exchange) -> Any:
+def charge_detail_record(x: Context) -> Any:
     session = _session(x)
     if session.cdr is not None:
         raise Refused(codes.DATA_ERROR, f"a CDR for session {session.session_id} was already received")
@@ -139,12 +156,20 @@ def charge_detail_record(x: Exchange) -> Any:
         )
     session.cdr = x.body
     x.state.cdrs.append((session.provider_id or "", x.body))
+    if (emp := _session_emp(x, session)) is not None:
+        return _forward_cdr(x, emp, session)
     return _ack(x, session.session_id)
 
 
 @handles("ChargingNotification")
-def charging_notification(x: Exchange) -> Any:
-    return _ack(x, _session(x).session_id)
+def charging_notification(x: Context) -> Any:
+    session = _session(x)
+    if (emp := _session_emp(x, session)) is not None:
+        # "Hubject will forward Start, Progress, End and Error notification requests to the EMP. The EMP
+        # responds with an eRoamingAcknowledgement. This acknowledgement is then being forwarded to the CPO."
+        sent = _send(x, emp, "ChargingNotification.emp", x.body, {})
+        return _relay_ack(x, sent, "EMP", session.session_id)
+    return _ack(x, session.session_id)
 
 
 def _apply(store: dict[str, Any], action: str, items: dict[str, Any], noun: str = "EVSEs") -> None:
@@ -162,14 +187,14 @@ def _apply(store: dict[str, Any], action: str, items: dict[str, Any], noun: str 
         store.update(items)
 
 
-def _owned(x: Exchange, operator_id: str, evse_ids: list[str]) -> None:
+def _owned(x: Context, operator_id: str, evse_ids: list[str]) -> None:
     foreign = [e for e in evse_ids if not x.state.partners.owns(operator_id, e)]
     if foreign:
         raise Refused(codes.INCONSISTENT_EVSE_ID, f"EVSEs not of operator {operator_id}: {', '.join(foreign[:20])}")
 
 
 @handles("PushEvseData")
-def push_evse_data(x: Exchange) -> Any:
+def push_evse_data(x: Context) -> Any:
     data = x.body["OperatorEvseData"]
     records = {r["EvseID"]: r for r in data.get("EvseDataRecord", [])}
     _owned(x, data["OperatorID"], list(records))
@@ -181,7 +206,7 @@ def push_evse_data(x: Exchange) -> Any:
 
 
 @handles("PushEvseStatus")
-def push_evse_status(x: Exchange) -> Any:
+def push_evse_status(x: Context) -> Any:
     data = x.body["OperatorEvseStatus"]
     records = {r["EvseID"]: r["EvseStatus"] for r in data.get("EvseStatusRecord", [])}
     _owned(x, data["OperatorID"], list(records))
@@ -193,7 +218,7 @@ def push_evse_status(x: Exchange) -> Any:
 
 
 @handles("PushPricingProductData")
-def push_pricing_products(x: Exchange) -> Any:
+def push_pricing_products(x: Context) -> Any:
     data = x.body["PricingProductData"]
     key = operator_key(data["OperatorID"]) or data["OperatorID"]
     with x.state.lock:
@@ -205,7 +230,7 @@ def push_pricing_products(x: Exchange) -> Any:
 
 
 @handles("PushEVSEPricing")
-def push_evse_pricing(x: Exchange) -> Any:
+def push_evse_pricing(x: Context) -> Any:
     key = operator_key(x.params.get("operatorID", "")) or x.params.get("operatorID", "")
     _owned(x, x.params.get("operatorID", ""), [r["EvseID"] for r in x.body["EVSEPricing"]])
     with x.state.lock:
@@ -217,7 +242,7 @@ def push_evse_pricing(x: Exchange) -> Any:
 
 
 @handles("PullAuthenticationData")
-def pull_authentication_data(x: Exchange) -> Any:
+def pull_authentication_data(x: Context) -> Any:
     groups = [
         {"ProviderID": p, "AuthenticationDataRecord": [{"Identification": i} for i in ids]}
         for p, ids in sorted(x.state.auth_data.items())
@@ -228,7 +253,7 @@ def pull_authentication_data(x: Exchange) -> Any:
 # --- EMP -> hub ---------------------------------------------------------------------------------
 
 
-def _known_operator(x: Exchange, evse_id: str) -> None:
+def _known_operator(x: Context, evse_id: str) -> None:
     owner = operator_of(evse_id)
     known = {operator_key(o) for o in x.state.partners.operators} | set(x.state.evse_data)
     if owner not in known:
@@ -236,7 +261,9 @@ def _known_operator(x: Exchange, evse_id: str) -> None:
 
 
 @handles("AuthorizeRemoteStart", "AuthorizeRemoteReservationStart")
-def remote_start(x: Exchange) -> Any:
+def remote_start(x: Context) -> Any:
+    if x.forward is not None and (cpo := x.forward.cpo_for(x.state.partners, x.body["EvseID"])) is not None:
+        return _forward_remote_start(x, cpo)
     _known_operator(x, x.body["EvseID"])
     origin = "reservation" if "Reservation" in x.op.name else "remote"
     session = x.state.new_session(
@@ -251,15 +278,21 @@ def remote_start(x: Exchange) -> Any:
 
 
 @handles("AuthorizeRemoteStop", "AuthorizeRemoteReservationStop")
-def remote_stop(x: Exchange) -> Any:
+def remote_stop(x: Context) -> Any:
     session = _session(x)
     if provider_key(session.provider_id or "") != provider_key(x.body["ProviderID"]):
         raise Refused(codes.SESSION_INVALID, f"session {session.session_id} belongs to another provider")
+    cpo = x.forward.cpo_for(x.state.partners, session.evse_id or x.body["EvseID"]) if x.forward else None
+    if cpo is not None:
+        sent = _send(x, cpo, f"{x.op.name}.cpo", x.body, {"providerID": x.body["ProviderID"]})
+        answer = _relay_ack(x, sent, "CPO", session.session_id)
+        session.stopped = session.stopped or answer["Result"] is True
+        return answer
     session.stopped = True
     return _ack(x, session.session_id)
 
 
-def _records(x: Exchange, operators: list[str] | None) -> list[tuple[str, str, dict[str, Any]]]:
+def _records(x: Context, operators: list[str] | None) -> list[tuple[str, str, dict[str, Any]]]:
     wanted = {operator_key(o) for o in operators} if operators else None
     with x.state.lock:
         return [
@@ -270,7 +303,7 @@ def _records(x: Exchange, operators: list[str] | None) -> list[tuple[str, str, d
         ]
 
 
-def _paging(x: Exchange, total: int) -> tuple[int, int]:
+def _paging(x: Context, total: int) -> tuple[int, int]:
     try:
         size = max(1, min(int(x.query.get("size", 2000)), 10_000))
         number = max(0, int(x.query.get("page", 0)))
@@ -280,7 +313,7 @@ def _paging(x: Exchange, total: int) -> tuple[int, int]:
 
 
 @handles("PullEvseData")
-def pull_evse_data(x: Exchange) -> Any:
+def pull_evse_data(x: Context) -> Any:
     rows = _records(x, x.body.get("OperatorIds"))
     if x.release == "2.2":
         grouped: dict[str, Any] = {}
@@ -293,7 +326,7 @@ def pull_evse_data(x: Exchange) -> Any:
     return answers.page(content[number * size : (number + 1) * size], number=number, size=size, total=len(content))
 
 
-def _statuses(x: Exchange, operators: list[str] | None, wanted_status: str | None) -> dict[str, Any]:
+def _statuses(x: Context, operators: list[str] | None, wanted_status: str | None) -> dict[str, Any]:
     keys = {operator_key(o) for o in operators} if operators else None
     groups = []
     with x.state.lock:
@@ -312,17 +345,17 @@ def _statuses(x: Exchange, operators: list[str] | None, wanted_status: str | Non
 
 
 @handles("PullEvseStatus")
-def pull_evse_status(x: Exchange) -> Any:
+def pull_evse_status(x: Context) -> Any:
     return _statuses(x, None, x.body.get("EVSEStatus") or x.body.get("EvseStatus"))
 
 
 @handles("PullEvseStatusByOperatorID")
-def pull_evse_status_by_operator(x: Exchange) -> Any:
+def pull_evse_status_by_operator(x: Context) -> Any:
     return _statuses(x, x.body["OperatorID"], None)
 
 
 @handles("PullEvseStatusByID")
-def pull_evse_status_by_id(x: Exchange) -> Any:
+def pull_evse_status_by_id(x: Context) -> Any:
     with x.state.lock:
         known = {e: s for store in x.state.evse_status.values() for e, s in store.items()}
     records = [{"EvseID": e, "EvseStatus": known.get(e, "Unknown")} for e in x.body["EvseID"]]
@@ -330,9 +363,10 @@ def pull_evse_status_by_id(x: Exchange) -> Any:
 
 
 @handles("GetChargeDetailRecords")
-def get_charge_detail_records(x: Exchange) -> Any:
+def get_charge_detail_records(x: Context) -> Any:
     start, end = parse(x.body["From"]), parse(x.body["To"])
     sessions = set(x.body.get("SessionID") or [])
+    forwarded = x.body.get("CDRForwarded")
     with x.state.lock:
         found = [
             cdr
@@ -340,6 +374,7 @@ def get_charge_detail_records(x: Exchange) -> Any:
             if provider_key(provider) == provider_key(x.body["ProviderID"])
             and start <= parse(cdr["SessionEnd"]) <= end
             and (not sessions or cdr["SessionID"] in sessions)
+            and (not isinstance(forwarded, bool) or _cdr_forwarded(x, cdr) == forwarded)
         ]
     if x.release == "2.2":
         return {"eroamingChargeDetailRecords": found}
@@ -348,7 +383,7 @@ def get_charge_detail_records(x: Exchange) -> Any:
 
 
 @handles("PushAuthenticationData")
-def push_authentication_data(x: Exchange) -> Any:
+def push_authentication_data(x: Context) -> Any:
     data = x.body["ProviderAuthenticationData"]
     provider = data["ProviderID"]
     items = {fingerprint(r["Identification"]): r["Identification"] for r in data.get("AuthenticationDataRecord", [])}
@@ -361,7 +396,7 @@ def push_authentication_data(x: Exchange) -> Any:
 
 
 @handles("PullPricingProductData")
-def pull_pricing_products(x: Exchange) -> Any:
+def pull_pricing_products(x: Context) -> Any:
     keys = {operator_key(o) for o in x.body.get("OperatorIDs", [])}
     with x.state.lock:
         data = [d for k, d in sorted(x.state.pricing_products.items()) if not keys or k in keys]
@@ -369,7 +404,7 @@ def pull_pricing_products(x: Exchange) -> Any:
 
 
 @handles("PullEVSEPricing")
-def pull_evse_pricing(x: Exchange) -> Any:
+def pull_evse_pricing(x: Context) -> Any:
     keys = {operator_key(o) for o in x.body.get("OperatorIDs", [])}
     with x.state.lock:
         groups = [
@@ -378,6 +413,154 @@ def pull_evse_pricing(x: Exchange) -> Any:
             if not keys or k in keys
         ]
     return {"EVSEPricing": groups, "StatusCode": answers.status_code("000")}
+
+
+def _cdr_forwarded(x: Context, cdr: dict[str, Any]) -> bool:
+    session = x.state.sessions.get(cdr.get("SessionID", ""))
+    return session is not None and session.cdr_forwarded
+
+
+# --- end-to-end mode: forwarding to the partner and passing its answer on ---------------------------------
+#
+# OICP 2.3 (CPO and EMP chapter 2) on a partner that "cannot be addressed (e.g. due to technical problems)":
+# - AuthorizeStart: "the corresponding provider will be dealt with as if responding NotAuthorized";
+# - remote start, reservation start: "Hubject will return to the requestor a false result and a message
+#   indicating the connection error" (stops: "basically works in the same way");
+# - CDR: "Hubject will nevertheless return to the requestor a positive result provided that storing the CDR
+#   was successful".
+# The hub treats an answer it cannot pass on (no answer, not HTTP 200, not JSON, not the response message)
+# the same way, with StatusCode 310 "Partner did not respond." and what happened in AdditionalInfo.
+
+
+def _session_emp(x: Context, session: Session) -> PartnerClient | None:
+    """The forwarded EMP when this session is its (and was not authorised offline from pushed data)."""
+    if x.forward is None or session.offline:
+        return None
+    return x.forward.emp_of(session.provider_id)
+
+
+def _send(x: Context, client: PartnerClient, operation: str, body: Any, params: dict[str, str]) -> Exchange:
+    sent = client.call(operation, body, params, record=False, caused_by=x.call.seq)
+    if x.record is not None and sent.call is not None:
+        x.record(sent.call)
+    return sent
+
+
+def _partner_status(answer: dict[str, Any]) -> Any:
+    """The partner's StatusCode as it gave it: members the schema does not know are not passed on."""
+    status = answer.get("StatusCode")
+    if not isinstance(status, dict):
+        return status
+    return {k: status[k] for k in ("Code", "Description", "AdditionalInfo") if k in status}
+
+
+def _passed_on(x: Context, answer: dict[str, Any], partner_answer: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer with both sides' partner session IDs, or None when it would not conform."""
+    answer.update({**answers.partner_ids(partner_answer), **answers.partner_ids(x.body)})
+    return None if validate(answer, x.op.response[0], x.release) else answer
+
+
+def _unreachable(partner: str, sent: Exchange) -> str:
+    if sent.answered:
+        return f"the {partner}'s answer could not be passed on: {sent.describe()}"
+    return f"the {partner} could not be addressed: {sent.describe()}"
+
+
+def _relay_ack(
+    x: Context, sent: Exchange, partner: str, session_id: str | None, fallback: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The partner's acknowledgement, passed on to the requester with the hub's SessionID; `fallback` (else
+    Result false with the connection error) when it cannot be."""
+    if sent.answered and isinstance(sent.body.get("Result"), bool):
+        answer = {"Result": sent.body["Result"], "StatusCode": _partner_status(sent.body)}
+        if session_id:
+            answer["SessionID"] = session_id
+        if (passed := _passed_on(x, answer, sent.body)) is not None:
+            return passed
+    if fallback is not None:
+        return fallback
+    return answers.acknowledgement(
+        False, answers.PARTNER_DID_NOT_RESPOND, _unreachable(partner, sent), session_id=session_id, body=x.body
+    )
+
+
+def _relay_authorization(x: Context, sent: Exchange, session_id: str, provider: str) -> dict[str, Any]:
+    """The EMP's authorisation passed on; anything else is "dealt with as if responding NotAuthorized"."""
+    body = sent.body if sent.answered else {}
+    status = body.get("AuthorizationStatus")
+    if status in ("Authorized", "NotAuthorized"):
+        authorized = status == "Authorized"
+        named = body.get("ProviderID")
+        if authorized and not isinstance(named, str):
+            sent.problems.append("Authorized without ProviderID: 'The response MUST contain the ProviderID'")
+        elif isinstance(named, str) and provider_key(named) != provider_key(provider):
+            sent.problems.append(f"ProviderID {named}, but the hub asked {provider}")
+        stop_ids = body.get("AuthorizationStopIdentifications")
+        answer = answers.authorization(
+            authorized,
+            codes.SUCCESS,
+            session_id=session_id if authorized else None,
+            provider_id=(named if isinstance(named, str) else provider) if authorized else None,
+            stop_identifications=stop_ids if authorized and isinstance(stop_ids, list) else None,
+        )
+        answer["StatusCode"] = _partner_status(body)
+        if (passed := _passed_on(x, answer, body)) is not None:
+            return passed
+    info = _unreachable("EMP", sent) + " (dealt with as if responding NotAuthorized)"
+    return answers.authorization(False, answers.PARTNER_DID_NOT_RESPOND, info, body=x.body)
+
+
+def _forward_authorize_start(x: Context, emp: PartnerClient) -> Any:
+    """Hubject issues the SessionID, forwards the request with it to the EMP and keeps it only if authorised."""
+    assert x.forward is not None
+    provider = x.forward.config.emp_provider
+    session_id = str(uuid.uuid4())
+    body = {**x.body, "SessionID": session_id}
+    sent = _send(x, emp, "AuthorizeStart.emp", body, {"operatorID": x.params["operatorID"]})
+    answer = _relay_authorization(x, sent, session_id, provider)
+    if answer["AuthorizationStatus"] == "Authorized":
+        x.state.new_session(
+            session_id=session_id,
+            operator_id=x.body.get("OperatorID"),
+            provider_id=provider,
+            evse_id=x.body.get("EvseID"),
+            identification=_ident(x.body),
+            origin="authorize",
+        )
+    return answer
+
+
+def _forward_authorize_stop(x: Context, emp: PartnerClient, session: Session) -> Any:
+    sent = _send(x, emp, "AuthorizeStop.emp", x.body, {"operatorID": x.params["operatorID"]})
+    answer = _relay_authorization(x, sent, session.session_id, session.provider_id or "")
+    if answer["AuthorizationStatus"] == "Authorized":
+        session.stopped = True
+    return answer
+
+
+def _forward_cdr(x: Context, emp: PartnerClient, session: Session) -> Any:
+    """Forwarded unchanged ("will not be changed by Hubject"); stored whatever the EMP does."""
+    sent = _send(x, emp, "ChargeDetailRecord.emp", x.body, {"operatorID": x.params["operatorID"]})
+    session.cdr_forwarded = sent.ok and sent.result is True
+    return _relay_ack(x, sent, "EMP", session.session_id, fallback=_ack(x, session.session_id))
+
+
+def _forward_remote_start(x: Context, cpo: PartnerClient) -> Any:
+    """Hubject "generates a SessionID ... and forwards the request (including the SessionID) to the CPO"."""
+    session_id = str(uuid.uuid4())
+    body = {**x.body, "SessionID": session_id}
+    sent = _send(x, cpo, f"{x.op.name}.cpo", body, {"providerID": x.body["ProviderID"]})
+    answer = _relay_ack(x, sent, "CPO", session_id)
+    if answer["Result"] is True:
+        x.state.new_session(
+            session_id=session_id,
+            operator_id=None,
+            provider_id=x.body["ProviderID"],
+            evse_id=x.body["EvseID"],
+            identification=_ident(x.body),
+            origin="reservation" if "Reservation" in x.op.name else "remote",
+        )
+    return answer
 
 
 def negative(response: str, release: str, code: str, info: str, body: Any) -> Any:

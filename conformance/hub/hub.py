@@ -3,6 +3,10 @@
 One catch-all handler routes each request to the catalogued hub operation of the release by its
 path template (service version included), checks it as Hubject would, keeps Hubject's state, and
 answers in Hubject's shapes, unless a scripted `Fault` says otherwise for that call.
+
+Hubject also calls partners: `FakeHub.client` calls an EMP or CPO under test as Hubject would, and
+`forward_to` makes the hub forward between a CPO and an EMP (end-to-end mode). Those calls are journaled
+next to the ones the hub received, with `direction` "out".
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from werkzeug import Request, Response
 from conformance.catalog import Operation, load_release
 from conformance.hub import answers
 from conformance.hub.faults import Fault, Script
-from conformance.hub.handlers import HANDLERS, Exchange, Refused, negative
+from conformance.hub.forwarding import Forwarder, Forwarding
+from conformance.hub.handlers import HANDLERS, Context, Refused, negative
 from conformance.hub.journal import Call, Journal
+from conformance.hub.partners import DEFAULT_TIMEOUT, PartnerClient, RouteLike
 from conformance.hub.state import HubState, Partners
 from conformance.oicp import codes
 from conformance.oicp.ids import operator_key, provider_key
@@ -65,6 +71,7 @@ class FakeHub:
     """A fake Hubject for one OICP release, listening on loopback.
 
     Use as a pytest fixture (`fake_hub`, from the bundled plugin) or standalone (`oicp-conformance hub`).
+    `forward_to`: end-to-end mode, forwarding between the CPO and the EMP it names (see `Forwarding`).
     """
 
     def __init__(
@@ -77,13 +84,16 @@ class FakeHub:
         rate_limit: tuple[int, float] | None = None,
         max_body: int = MAX_BODY_BYTES,
         on_call: Callable[[Call], None] | None = None,
+        forward_to: Forwarding | None = None,
     ):
         self.release = release
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.operations = [op for op in load_release(release).operations if op.served_by == "hub"]
         self._routes = [(_template(op.path), op) for op in self.operations]
-        self.state = HubState(partners)
+        self.forward_to = forward_to
+        self.state = HubState(forward_to.register(partners) if forward_to is not None else partners)
         self.journal = Journal()
+        self.forwarder = Forwarder(forward_to, release, self.journal) if forward_to is not None else None
         self.scripts = Script()
         self.rate_limit = rate_limit
         self.max_body = max_body
@@ -197,8 +207,31 @@ class FakeHub:
             origin=origin,
         )
 
-    def calls(self, operation: str | None = None) -> list[Call]:
-        return self.journal.calls(operation)
+    def calls(self, operation: str | None = None, direction: str | None = None) -> list[Call]:
+        """The journal: calls received ("in") and made ("out"), in order; optionally one operation/direction."""
+        return self.journal.calls(operation, direction)
+
+    def client(
+        self,
+        base_url: str,
+        routes: dict[str, str | RouteLike] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: Any = True,
+        redacted: dict[str, str] | None = None,
+    ) -> PartnerClient:
+        """A client that calls a partner as this hub, into this hub's journal (and `on_call`)."""
+        return PartnerClient(
+            base_url,
+            routes=routes,
+            headers=headers,
+            timeout=timeout,
+            verify=verify,
+            release=self.release,
+            redacted=redacted,
+            journal=self.journal,
+            on_call=self.on_call,
+        )
 
     # --- request handling -------------------------------------------------------------------
 
@@ -221,7 +254,7 @@ class FakeHub:
         generation = self._generation
         started = time.monotonic()
         try:
-            response = self._handle(request, call)
+            response = self._handle(request, call, generation)
         except Exception as exc:  # a bug in the hub must fail the test that caused it, not hide in a 500
             if isinstance(exc, AssertionError):
                 self._server.add_assertion(exc)
@@ -241,6 +274,15 @@ class FakeHub:
         if self.on_call is not None:
             self.on_call(call)
 
+    def _recorder(self, generation: int) -> Callable[[Call], None]:
+        """Journals the calls a request causes, unless a reset came in between (another test's journal)."""
+
+        def record(call: Call) -> None:
+            if generation == self._generation:
+                self._record(call)
+
+        return record
+
     def _route(self, path: str) -> tuple[Operation, dict[str, str]] | None:
         if self.prefix and not (path == self.prefix or path.startswith(self.prefix + "/")):
             return None
@@ -250,7 +292,7 @@ class FakeHub:
                 return op, m.groupdict()
         return None
 
-    def _handle(self, request: Request, call: Call) -> Response:
+    def _handle(self, request: Request, call: Call, generation: int) -> Response:
         routed = self._route(request.path)
         if routed is None:
             call.status, call.response = 404, answers.fault_body(f"No OICP {self.release} operation at {request.path}.")
@@ -283,7 +325,7 @@ class FakeHub:
         push_key = f"{partner_key} {op.name}" if op.name in PUSHES else None
         self._enter_push(push_key, call)
         try:  # a push is in flight until its answer is out, scripted delays included
-            status, body = self._process(request, op, params, call)
+            status, body = self._process(request, op, params, call, generation)
             return self._deliver(request, op, call, status, body, fault)
         finally:
             self._leave_push(push_key)
@@ -358,7 +400,9 @@ class FakeHub:
             call.response = answers.strip_optional(body)
         return _json(status, call.response)
 
-    def _process(self, request: Request, op: Operation, params: dict[str, str], call: Call) -> tuple[int, Any]:
+    def _process(
+        self, request: Request, op: Operation, params: dict[str, str], call: Call, generation: int
+    ) -> tuple[int, Any]:
         raw = request.get_data()
         call.size = len(raw)
         if call.content_type.split(";")[0].strip().lower() != "application/json":
@@ -380,8 +424,18 @@ class FakeHub:
             if identity:
                 call.problems.append(identity)
                 raise Refused(codes.UNAUTHORIZED, identity)
-            exchange = Exchange(op, self.release, body, params, dict(request.args), self.state, call)
-            return 200, HANDLERS[op.name](exchange)
+            context = Context(
+                op,
+                self.release,
+                body,
+                params,
+                dict(request.args),
+                self.state,
+                call,
+                forward=self.forwarder,
+                record=self._recorder(generation),
+            )
+            return 200, HANDLERS[op.name](context)
         except Refused as refusal:
             call.problems.append(f"refused {refusal.code}: {refusal.info}")
             return 200, negative(op.response[0], self.release, refusal.code, refusal.info, body)

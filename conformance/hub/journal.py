@@ -1,7 +1,12 @@
-"""What the fake hub saw: one `Call` per request, in order; the suites assert on it, reports show it."""
+"""What the fake hub saw and did: one `Call` per request it received or made, in order of arrival.
+
+The suites assert on it and reports show it; calls the hub made to partners (`direction` "out") sit in
+the same journal, so a report tells one story: the CPO asked, the hub asked the EMP, the EMP answered.
+"""
 
 from __future__ import annotations
 
+import bisect
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +16,10 @@ from conformance.validation import Violation
 
 @dataclass
 class Call:
-    """One request to the hub and how it was judged and answered."""
+    """One request to the hub ("in") or from the hub to a partner ("out"), how it was judged and answered.
+
+    `violations` are always the partner's: of its request for an "in" call, of its answer for an "out" call.
+    """
 
     seq: int
     at: float
@@ -32,6 +40,11 @@ class Call:
     fault: str | None = None
     concurrent: bool = False  # another push of the same operator was in flight
     duration: float = 0.0
+    direction: str = "in"  # "in": a partner called the hub; "out": the hub called a partner
+    url: str = ""  # "out": the full URL called
+    curl: str = ""  # "out": a copy-paste reproduction, secrets redacted
+    error: str | None = None  # "out": why no answer came (timeout, refused connection, ...)
+    caused_by: int | None = None  # "out": the seq of the "in" call the hub was forwarding
 
     @property
     def accepted(self) -> bool:
@@ -45,31 +58,52 @@ class Call:
         notes = "; ".join([*(str(v) for v in self.violations[:3]), *self.problems])
         code = self.response.get("StatusCode", {}).get("Code") if isinstance(self.response, dict) else None
         answer = f"HTTP {self.status}" + (f" StatusCode {code}" if code else "")
+        if self.direction == "out":
+            answer = answer if self.error is None else f"no answer ({self.error})"
+            return f"#{self.seq} out {self.method} {self.url} -> {what}: {answer}" + (f" [{notes}]" if notes else "")
         return f"#{self.seq} {self.method} {self.path} -> {what}: {answer}" + (f" [{notes}]" if notes else "")
 
 
 class Journal:
-    """Thread-safe, append-only list of calls."""
+    """Thread-safe list of calls in `seq` order: a call is numbered when it starts and listed when it ends,
+    so a forwarded request (numbered first, finished last) still comes before the call it caused."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls: list[Call] = []
+        self._seq = 0
+        self._numbers: dict[tuple[str, str], int] = {}
 
     def add(self, call: Call) -> None:
         with self._lock:
-            self._calls.append(call)
+            bisect.insort(self._calls, call, key=lambda c: c.seq)
 
     def next_seq(self) -> int:
         with self._lock:
-            return len(self._calls) + 1
+            self._seq += 1
+            return self._seq
+
+    def number(self, operation: str, direction: str) -> int:
+        """The next `call_no` of this operation in this direction (1 for the first since the last clear)."""
+        with self._lock:
+            key = (operation, direction)
+            self._numbers[key] = self._numbers.get(key, 0) + 1
+            return self._numbers[key]
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._seq = 0
+            self._numbers.clear()
 
-    def calls(self, operation: str | None = None) -> list[Call]:
+    def calls(self, operation: str | None = None, direction: str | None = None) -> list[Call]:
+        """The calls, optionally of one operation id and one direction ("in" or "out")."""
         with self._lock:
-            return [c for c in self._calls if operation is None or c.operation == operation]
+            return [
+                c
+                for c in self._calls
+                if (operation is None or c.operation == operation) and (direction is None or c.direction == direction)
+            ]
 
     def __len__(self) -> int:
         return len(self._calls)

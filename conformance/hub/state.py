@@ -23,6 +23,8 @@ class Session:
     origin: str  # "authorize" | "remote" | "reservation"
     stopped: bool = False
     cdr: dict[str, Any] | None = None
+    offline: bool = False  # authorised by the hub from pushed authentication data: stop only with the same medium
+    cdr_forwarded: bool = False  # the EMP acknowledged the forwarded CDR (GetChargeDetailRecords' CDRForwarded)
 
 
 @dataclass

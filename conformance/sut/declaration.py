@@ -49,6 +49,36 @@ PLACEHOLDERS = {
 }
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
+# The EMP side: what Hubject calls on an online EMP, what an EMP is made to do, what it can show.
+EMP_FEATURES = ("reservation", "dynamic_pricing", "charging_notifications", "authorize_stop")
+EMP_INBOUND = {
+    "authorize_start": "AuthorizeStart.emp",
+    "authorize_stop": "AuthorizeStop.emp",
+    "charge_detail_record": "ChargeDetailRecord.emp",
+    "charging_notification": "ChargingNotification.emp",
+}
+EMP_PLACEHOLDERS = {
+    "pull_evse_data": (*_COMMON, "last_call", "evse_ids"),
+    "pull_evse_status": _COMMON,
+    "pull_evse_status_by_id": (*_COMMON, "evse_ids"),
+    "pull_evse_status_by_operator_id": _COMMON,
+    "remote_start": (*_COMMON, "evse_id", "identification"),
+    "remote_stop": (*_COMMON, "session_id", "evse_id"),
+    "reservation_start": (*_COMMON, "evse_id", "identification"),
+    "reservation_stop": (*_COMMON, "session_id", "evse_id"),
+    "get_cdrs": (*_COMMON, "from", "to"),
+    "push_auth_data": (*_COMMON, "action", "identification"),
+    "pull_pricing_products": _COMMON,
+    "pull_evse_pricing": (*_COMMON, "evse_ids"),
+}
+EMP_PROBES = ("authorizations", "sessions", "cdrs", "evses", "notifications", "outcomes")
+MODES = ("online", "offline")
+# Per role: features, inbound operations a declaration may route, triggers with their placeholders, probes.
+ROLES: dict[str, dict[str, Any]] = {
+    "cpo": {"features": FEATURES, "inbound": INBOUND, "placeholders": PLACEHOLDERS, "probes": ("sessions", "cdrs")},
+    "emp": {"features": EMP_FEATURES, "inbound": EMP_INBOUND, "placeholders": EMP_PLACEHOLDERS, "probes": EMP_PROBES},
+}
+
 
 class ConfigError(Exception):
     """A declaration the suite cannot use; the message names the file and the key."""
@@ -80,9 +110,11 @@ class Sut:
     role: str
     release: str
     base_url: str
-    operator_id: str
-    evse_ids: tuple[str, ...]
-    provider_id: str = "DE-DCB"
+    operator_id: str  # a CPO's own; for an EMP, the operator the suite plays
+    evse_ids: tuple[str, ...]  # a CPO's own; for an EMP, the EVSEs the suite's hub offers
+    provider_id: str = "DE-DCB"  # an EMP's own; for a CPO, the EMP the suite plays
+    mode: str = "online"  # EMP: online (serves Hubject's calls) or offline (serves nothing)
+    identifications: dict[str, Any] = field(default_factory=dict)  # EMP: the customers it knows
     sub_operators: tuple[str, ...] = ()
     out_of_service_evse: str | None = None
     features: frozenset[str] = frozenset()
@@ -135,6 +167,8 @@ _TOP = {
     "features": list,
     "timeout": (int, float),
     "name": str,
+    "mode": str,
+    "identifications": dict,
     "hub": dict,
     "tls": dict,
     "outbound": dict,
@@ -144,7 +178,10 @@ _TOP = {
     "probes": dict,
 }
 _HUB = {"host": str, "port": int, "prefix": str}
-_PROBES = {"sessions": str, "cdrs": str}
+_IDENTIFICATIONS = {"rfid": list, "evco_ids": list, "evco_pins": list, "unknown_rfid": str}
+# The operator and EVSEs the suite plays towards an EMP when its declaration names none.
+EMP_DEFAULT_OPERATOR = "DE*HUB"
+EMP_DEFAULT_EVSES = ("DE*HUB*E1000*1", "DE*HUB*E1000*2", "DE*HUB*E2000*1")
 _TLS = {"verify": bool, "ca_file": str, "cert_file": str, "key_file": str}
 _OUTBOUND = {"timeout": (int, float), "max_retries": int, "retry_window": (int, float)}
 _ROUTE = {"url": str, "headers": dict}
@@ -176,11 +213,25 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     _check(source, data, _TOP, "")
     for section, spec in (("hub", _HUB), ("tls", _TLS), ("outbound", _OUTBOUND)):
         _check(source, data.get(section, {}), spec, f"{section}.")
-    for key in ("role", "base_url", "operator_id", "evse_ids"):
+    if "role" not in data:
+        raise ConfigError(f"{source}: missing required key 'role' (\"cpo\" or \"emp\")")
+    role = data["role"]
+    if role not in ROLES:
+        raise ConfigError(f'{source}: role must be "cpo" or "emp", got {role!r}')
+    spec = ROLES[role]
+    if role == "emp":
+        data = {"operator_id": EMP_DEFAULT_OPERATOR, "evse_ids": list(EMP_DEFAULT_EVSES), **data}
+        for key in ("base_url", "provider_id"):
+            if key not in data:
+                raise ConfigError(f"{source}: missing required key {key!r}")
+        if data.get("mode", "online") not in MODES:
+            raise ConfigError(f'{source}: mode must be "online" or "offline", got {data["mode"]!r}')
+        _check(source, data.get("identifications", {}), _IDENTIFICATIONS, "identifications.")
+    elif "mode" in data or "identifications" in data:
+        raise ConfigError(f"{source}: 'mode' and [identifications] describe an EMP; this declaration is role cpo")
+    for key in ("base_url", "operator_id", "evse_ids"):
         if key not in data:
             raise ConfigError(f"{source}: missing required key {key!r}")
-    if data["role"] != "cpo":
-        raise ConfigError(f'{source}: role must be "cpo" (the EMP suite does not exist yet), got {data["role"]!r}')
     url = urlparse(data["base_url"])
     if url.scheme not in ("http", "https") or not url.netloc:
         raise ConfigError(f"{source}: base_url must be an http(s) URL, got {data['base_url']!r}")
@@ -189,24 +240,29 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         raise ConfigError(f"{source}: evse_ids must be a non-empty array of EvseIDs")
     _check_ids(source, data)
     features = data.get("features", [])
-    if unknown := [f for f in features if f not in FEATURES]:
-        raise ConfigError(f"{source}: unknown feature(s) {unknown} in features (known: {', '.join(FEATURES)})")
+    if unknown := [f for f in features if f not in spec["features"]]:
+        known = ", ".join(spec["features"])
+        raise ConfigError(f"{source}: unknown feature(s) {unknown} in features (known for a {role}: {known})")
+    placeholders: dict[str, tuple[str, ...]] = spec["placeholders"]
     triggers = {}
-    for name, raw in _tables(source, data, "triggers", "trigger", TRIGGERS, _TRIGGER):
+    for name, raw in _tables(source, data, "triggers", "trigger", tuple(placeholders), _TRIGGER):
         if bool(raw.get("url")) == bool(raw.get("command")):
             raise ConfigError(f"{source}: triggers.{name} needs exactly one of 'url' or 'command'")
         texts = [raw.get("url", ""), raw.get("body", ""), raw.get("command", ""), *raw.get("headers", {}).values()]
-        unknown = sorted({p for text in texts for p in _PLACEHOLDER.findall(str(text))} - set(PLACEHOLDERS[name]))
+        unknown = sorted({p for text in texts for p in _PLACEHOLDER.findall(str(text))} - set(placeholders[name]))
         if unknown:
             raise ConfigError(
                 f"{source}: triggers.{name} uses unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}"
-                f" (known for {name}: {', '.join('{' + k + '}' for k in PLACEHOLDERS[name])})"
+                f" (known for {name}: {', '.join('{' + k + '}' for k in placeholders[name])})"
             )
         triggers[name] = Trigger(name=name, **raw)
     redacted: dict[str, str] = {}
     headers = _headers(source, data.get("headers", {}), "headers", redacted)
     inbound = {}
-    for name, raw in _tables(source, data, "inbound", "operation", tuple(INBOUND), _ROUTE):
+    routes: dict[str, str] = spec["inbound"]
+    if role == "emp" and data.get("mode") == "offline" and data.get("inbound"):
+        raise ConfigError(f"{source}: an offline EMP serves nothing: [inbound] has no place in its declaration")
+    for name, raw in _tables(source, data, "inbound", "operation", tuple(routes), _ROUTE):
         if not urlparse(raw.get("url", "")).scheme:
             raise ConfigError(f"{source}: inbound.{name}.url must be a full http(s) URL")
         try:
@@ -215,10 +271,10 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
             raise ConfigError(
                 f"{source}: inbound.{name}.url: only {{operatorID}} and {{providerID}} may stand in braces ({exc})"
             ) from exc
-        inbound[INBOUND[name]] = Route(
+        inbound[routes[name]] = Route(
             raw["url"], _headers(source, raw.get("headers", {}), f"inbound.{name}.headers", redacted)
         )
-    _check(source, data.get("probes", {}), _PROBES, "probes.")
+    _check(source, data.get("probes", {}), dict.fromkeys(spec["probes"], str), "probes.")
     hub, tls, outbound = data.get("hub", {}), data.get("tls", {}), data.get("outbound", {})
     if not 0 <= hub.get("port", 0) <= 65535:
         raise ConfigError(f"{source}: hub.port must be a port number from 1 to 65535, got {hub['port']}")
@@ -226,7 +282,9 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     if release not in ("2.2", "2.3"):
         raise ConfigError(f'{source}: release must be "2.3" or "2.2", got {release!r}')
     return Sut(
-        role="cpo",
+        role=role,
+        mode=data.get("mode", "online"),
+        identifications=dict(data.get("identifications", {})),
         release=release,
         base_url=data["base_url"].rstrip("/"),
         operator_id=data["operator_id"],

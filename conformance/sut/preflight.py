@@ -41,11 +41,27 @@ def _shown(text: str, sut: Sut) -> str:
     return text
 
 
+# Inbound operations that only a SUT declaring the optional feature serves.
+FEATURE_OF = {
+    "AuthorizeRemoteReservationStart.cpo": "reservation",
+    "AuthorizeRemoteReservationStop.cpo": "reservation",
+    "ChargingNotification.emp": "charging_notifications",
+}
+
+
+def serves(sut: Sut, op_id: str, served_by: str) -> bool:
+    """Whether the SUT must answer this inbound operation: its role's, its mode's, a declared feature's."""
+    if served_by != sut.role or (sut.role == "emp" and sut.mode == "offline"):
+        return False
+    feature = FEATURE_OF.get(op_id)
+    return feature is None or sut.has(feature)
+
+
 def inbound(sut: Sut) -> list[Finding]:
-    """Each inbound operation the SUT must serve (reservations when declared) answers, and lets us in."""
+    """Each inbound operation the SUT must serve (optional ones when declared) answers, and lets us in."""
     out = []
     for op in load_release(sut.release).operations:
-        if op.served_by != "cpo" or ("Reservation" in op.name and not sut.has("reservation")):
+        if not serves(sut, op.id, op.served_by):
             continue
         url, answer, error = poke(sut, op)
         if answer is None:
