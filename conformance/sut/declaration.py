@@ -50,7 +50,15 @@ PLACEHOLDERS = {
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 # The EMP side: what Hubject calls on an online EMP, what an EMP is made to do, what it can show.
-EMP_FEATURES = ("reservation", "dynamic_pricing", "charging_notifications", "authorize_stop")
+EMP_FEATURES = (
+    "authorize_stop",
+    "charging_notifications",
+    "get_charge_detail_records",  # optional for an online EMP, mandatory offline
+    "push_authentication_data",  # optional for an online EMP, mandatory offline
+    "pull_evse_status_by_id",
+    "reservation",
+    "dynamic_pricing",
+)
 EMP_INBOUND = {
     "authorize_start": "AuthorizeStart.emp",
     "authorize_stop": "AuthorizeStop.emp",

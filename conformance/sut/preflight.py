@@ -46,6 +46,7 @@ FEATURE_OF = {
     "AuthorizeRemoteReservationStart.cpo": "reservation",
     "AuthorizeRemoteReservationStop.cpo": "reservation",
     "ChargingNotification.emp": "charging_notifications",
+    "AuthorizeStop.emp": "authorize_stop",
 }
 
 
