@@ -1,0 +1,149 @@
+"""Steps both roles' suites share: cases sent as Hubject sends them, triggers, probes, the hub's journal.
+
+A role's suite adds only what is its own (a CPO's EVSEs and sessions to undo, an EMP's identifications)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from conformance.catalog import load_release
+from conformance.hub import Call, FakeHub
+from conformance.strategies import Case, Pins
+from conformance.suites.cases import IdSource, hub_request
+from conformance.suites.verdicts import ConfigurationProblem, NotJudged, Verdict
+from conformance.sut import Sut
+from conformance.sut.client import Answer, send
+from conformance.sut.messages import FLOW, message_for, wants_message
+from conformance.sut.triggers import Fired, TriggerError, fire
+from conformance.validation import validate
+
+
+def operation(sut: Sut, op_id: str) -> Any:
+    return load_release(sut.release).operation(op_id)
+
+
+def pins(sut: Sut, evse: str) -> Pins:
+    return Pins(operator_id=sut.operator_id, provider_id=sut.provider_id, evse_ids=(evse,))
+
+
+def case(sut: Sut, ids: IdSource, op_id: str, evse: str, session_id: str | None = None) -> Case:
+    """A valid request as Hubject sends it: a fresh SessionID unless the flow names one."""
+    return hub_request(ids, op_id, sut.release, pins(sut, evse), session_id)
+
+
+def call_inbound(sut: Sut, op_id: str, drawn: Case, timeout: float | None = None) -> Answer:
+    return send(sut, operation(sut, op_id), drawn, timeout)
+
+
+def ack_problems(answer: Answer, release: str) -> list[str]:
+    """Why an answer is not a schema-valid acknowledgement (empty: it is)."""
+    if answer.status is None:
+        return [answer.describe()]
+    if answer.status >= 500:
+        return [f"HTTP {answer.status} (a server error, not an acknowledgement): {answer.text[:300]}"]
+    if not isinstance(answer.body, dict):
+        return [f"HTTP {answer.status} without a JSON acknowledgement: {answer.text[:300]}"]
+    return [str(v) for v in validate(answer.body, "eRoamingAcknowledgment", release)]
+
+
+def expect_ack(verdict: Verdict, sut: Sut, answer: Answer, result: bool, requirement: str, title: str) -> bool:
+    """Whether the answer is a schema-valid acknowledgement with this Result; records the failure if not."""
+    problems = ack_problems(answer, sut.release)
+    return verdict.about(
+        answer, not problems and answer.result is result, requirement, title, "\n".join(problems) or None
+    )
+
+
+def require_trigger(sut: Sut, name: str) -> None:
+    """Stop the test as not judged (with what to declare) when a trigger it needs is not declared."""
+    if name not in sut.triggers:
+        raise NotJudged(f"trigger {name!r} is not declared in {sut.source}", declare=f"[triggers.{name}]")
+
+
+def trigger(sut: Sut, hub: FakeHub, verdict: Verdict, name: str, seed: int, **values: Any) -> Fired:
+    """Fire a trigger; not judged when it is not declared; a configuration problem only when it never reached
+    the SUT's logic. Whatever else it answers is the SUT's behaviour: kept as context for the checks.
+
+    A trigger whose template says `{message}` gets a generated OICP message carrying the flow's state."""
+    require_trigger(sut, name)
+    if wants_message(sut, name):
+        values["message"] = message_for(sut, name, values, seed)
+    placeholders = {k: v for k, v in values.items() if k not in FLOW}
+    before = len(hub.calls())
+    try:
+        fired = fire(sut, name, **placeholders)
+    except TriggerError as exc:
+        if len(hub.calls()) > before:  # it did reach the SUT, which called the hub: judge that
+            verdict.note(f"the trigger failed after the SUT called the hub: {exc}")
+            return Fired(None, None, False, str(exc))
+        raise ConfigurationProblem(f"configuration problem: {exc}", declare=f"[triggers.{name}]") from exc
+    if not fired.ok:
+        verdict.note(f"context: {fired.describe()}")
+    return fired
+
+
+def wait_for(hub: FakeHub, condition: Callable[[list[Call]], bool], seconds: float) -> list[Call]:
+    """The journal once `condition` holds on it, or when `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        calls = hub.calls()
+        if condition(calls) or time.monotonic() > deadline:
+            return calls
+        time.sleep(0.05)
+
+
+def settle(hub: FakeHub, quiet: float = 0.8, seconds: float = 20) -> list[Call]:
+    """The journal once no call has arrived for `quiet` seconds (the SUT has finished its retries)."""
+    deadline = time.monotonic() + seconds
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(hub.calls())
+        if count != last:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+        time.sleep(0.05)
+    return hub.calls()
+
+
+def of(calls: list[Call], op_id: str) -> list[Call]:
+    return [c for c in calls if c.operation == op_id]
+
+
+def evse_ids_in(body: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key == "EvseID" and isinstance(value, str):
+                found.append(value)
+            else:
+                found += evse_ids_in(value)
+    elif isinstance(body, list):
+        for item in body:
+            found += evse_ids_in(item)
+    return found
+
+
+def journal_text(calls: list[Call]) -> str:
+    return "\n".join(c.summary() for c in calls) or "(the hub received no call)"
+
+
+def rerun(sut: Sut, seed: int, test: str) -> str:
+    """The command that repeats this test: same SUT, seed, shape and defects."""
+    return f"{sut.rerun or f'oicp-conformance run --role {sut.role}'} --seed {seed} -k {test}"
+
+
+def probed(sut: Sut, verdict: Verdict, name: str, requirement: str) -> list[str] | None:
+    """What a state probe shows, or None with `requirement` marked not judged (no probe, or it failed)."""
+    from conformance.sut.client import ProbeError, probe
+
+    if name not in sut.probes:
+        verdict.not_judged(requirement, f"no {name} probe is declared", declare=f"[probes] {name}")
+        return None
+    try:
+        return probe(sut, name)
+    except ProbeError as exc:
+        verdict.not_judged(requirement, str(exc), declare=f"[probes] {name}")
+        return None
