@@ -23,7 +23,7 @@ from conformance.reports import load_summary
 from conformance.reports.allure_requirements import write_requirement_results
 from conformance.reports.junit import write_junit
 
-SUITES = {"cpo": "conformance.suites.cpo"}
+SUITES = {"cpo": "conformance.suites.cpo", "emp": "conformance.suites.emp"}
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 # What a run writes into reports/<role>/; anything else there is the user's and stops the run.
 OURS = {"allure-results", "junit.xml", "summary.json", "compliance.json", "compliance.html", "hypothesis"}
@@ -73,6 +73,7 @@ def pytest_args(
     seed: int | None,
     defects: list[str],
     shape: str | None,
+    mode: str | None = None,
     requirements: list[str],
     keyword: str | None,
     profile: str | None,
@@ -97,6 +98,7 @@ def pytest_args(
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
         "--oicp-via-cli",
+        f"--oicp-role={role}",
         f"--oicp-summary={work / 'summary.json'}",
     ]
     if allure:
@@ -107,6 +109,8 @@ def pytest_args(
         args.append(f"--oicp-seed={seed}")
     if shape:
         args.append(f"--oicp-reference-shape={shape}")
+    if mode:
+        args.append(f"--oicp-mode={mode}")
     if strict:
         args.append("--oicp-strict")
     if profile:
@@ -126,6 +130,7 @@ def run_suite(
     seed: int | None = None,
     defects: list[str] | None = None,
     shape: str | None = None,
+    mode: str | None = None,
     requirements: list[str] | None = None,
     keyword: str | None = None,
     profile: str | None = None,
@@ -150,6 +155,7 @@ def run_suite(
         seed=seed,
         defects=defects or [],
         shape=shape,
+        mode=mode,
         requirements=requirements or [],
         keyword=keyword,
         profile=profile,

@@ -244,7 +244,9 @@ def test_client_uses_a_per_operation_url_with_the_id_in_the_query(httpserver: HT
     client = PartnerClient(
         "http://127.0.0.1:1/unused", routes={"AuthorizeStart.emp": httpserver.url_for("/auth") + "?op={operatorID}"}
     )
-    sent = client.call("AuthorizeStart.emp", {"OperatorID": "+49*536", "Identification": RFID}, {"operatorID": "+49*536"})
+    sent = client.call(
+        "AuthorizeStart.emp", {"OperatorID": "+49*536", "Identification": RFID}, {"operatorID": "+49*536"}
+    )
     assert sent.ok, sent.describe()
     request = httpserver.log[0][0]
     assert request.args["op"] == "+49*536"  # `+` escaped in the query: it would arrive as a space
@@ -430,11 +432,17 @@ def test_the_emps_refusal_is_passed_on_without_a_session(e2e: FakeHub, stubs: tu
     assert e2e.state.sessions == {}
 
 
-def test_an_authorisation_without_provider_id_is_noted(e2e: FakeHub, stubs: tuple[Stub, Stub]) -> None:
+def test_an_authorisation_without_provider_id_or_for_another_session_is_noted(
+    e2e: FakeHub, stubs: tuple[Stub, Stub]
+) -> None:
     _, emp = stubs
     emp.reset(lambda path, body: (200, {"AuthorizationStatus": "Authorized", "StatusCode": {"Code": "000"}}))
     assert authorize(e2e)["ProviderID"] == PROV  # the hub knows whom it asked
     assert "Authorized without ProviderID" in e2e.calls(direction="out")[0].problems[0]
+    emp.reset(lambda path, body: (200, {**AUTHORIZED, "SessionID": EMP_SID}))
+    answer = authorize(e2e)
+    assert answer["SessionID"] != EMP_SID  # the hub's own
+    assert f"answered SessionID {EMP_SID}" in e2e.calls(direction="out")[-1].problems[0]
 
 
 @pytest.mark.parametrize(
@@ -516,7 +524,11 @@ def test_stop_cdr_and_notification_follow_the_session_to_the_emp(e2e: FakeHub, s
     assert emp.bodies("/notificationmgmt/v11/charging-notifications") == [note]
 
     emp.reset(echo_session(AUTHORIZED))
-    stop = {"SessionID": session, "OperatorID": OP, "Identification": {"RFIDMifareFamilyIdentification": {"UID": "FF"}}}
+    stop = {
+        "SessionID": session,
+        "OperatorID": OP,
+        "Identification": {"RFIDMifareFamilyIdentification": {"UID": "CAFEBABE"}},
+    }
     stopped = post(e2e, "AuthorizeStop.hub", stop, operatorID=OP)  # another card: the EMP decides, and says yes
     assert stopped["AuthorizationStatus"] == "Authorized" and emp.bodies("/authorize/stop") == [stop]
     assert e2e.state.sessions[session].stopped
@@ -536,7 +548,7 @@ def test_stop_cdr_and_notification_follow_the_session_to_the_emp(e2e: FakeHub, s
     pulled = post(e2e, "GetChargeDetailRecords.hub", query, providerID=PROV)
     assert [c["SessionID"] for c in pulled["content"]] == [session]
     assert post(e2e, "GetChargeDetailRecords.hub", {**query, "CDRForwarded": False}, providerID=PROV)["content"] == []
-    assert [d for d, _ in legs(e2e)] == ["in", "out"] * 4
+    assert [d for d, _ in legs(e2e)] == ["in", "out"] * 4 + ["in", "in"]  # the pulls are the hub's own
     e2e.check()
 
 
@@ -607,7 +619,18 @@ def test_cli_forwards_to_the_emp(stubs: tuple[Stub, Stub]) -> None:
     _, emp = stubs
     emp.reset(echo_session(AUTHORIZED))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli.main", "hub", "--port", "0", "--emp", emp.url, "--partner-timeout", "5"],
+        [
+            sys.executable,
+            "-m",
+            "conformance.cli.main",
+            "hub",
+            "--port",
+            "0",
+            "--emp",
+            emp.url,
+            "--partner-timeout",
+            "5",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -24,8 +24,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run a role's conformance suite and write reports",
         description=f"Run the conformance suite and write reports under REPORTS/<role>/. {EXIT_HELP}",
     )
-    p.add_argument("--role", required=True, choices=("cpo",), help="the SUT's role (the EMP suite is not written yet)")
-    p.add_argument("--sut", type=Path, help="SUT declaration (oicp-sut.toml); default: the bundled reference CPO")
+    p.add_argument("--role", required=True, choices=("cpo", "emp"), help="the SUT's role: cpo or emp")
+    p.add_argument(
+        "--sut", type=Path, help="SUT declaration (oicp-sut.toml); default: the bundled reference of the role"
+    )
+    p.add_argument(
+        "--mode",
+        choices=("online", "offline"),
+        help="the bundled reference EMP's mode (default: online); a declaration says its own; only without --sut",
+    )
     p.add_argument("--release", help="OICP release; must match the declaration's (default: the declaration's)")
     p.add_argument("--reports", type=Path, default=Path("reports"), help="report folder (default: reports/)")
     p.add_argument("--seed", type=int, help="repeat a run exactly (default: random; printed at the start)")
@@ -43,7 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--defect",
         action="append",
         default=[],
-        help="plant a defect in the bundled reference CPO (see `oicp-conformance defects --list`); only without --sut",
+        help="plant a defect in the bundled reference (see `oicp-conformance defects --role ROLE --list`); "
+        "only without --sut",
     )
     p.add_argument(
         "--shape",
@@ -67,26 +75,40 @@ def _preflight(sut: object) -> None:
 
 def check_arguments(args: argparse.Namespace) -> None:
     """The configuration problems `run` and `defects` share, reported before any test runs."""
-    from conformance.reference.cpo.defects import DEFECTS
+    from conformance.suites.emp_requirements import EMP
     from conformance.suites.requirements import CPO
     from conformance.sut import ConfigError, load
 
-    if args.role != "cpo":
-        raise UsageError(f"role {args.role!r}: only the CPO suite exists so far (--role cpo)")
+    if args.role == "emp":
+        from conformance.reference.emp.defects import DEFECTS
+    else:
+        from conformance.reference.cpo.defects import DEFECTS
+    known = EMP if args.role == "emp" else CPO
     if unknown := [d for d in args.defect if d not in DEFECTS]:
-        raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --list` names them")
-    if unknown := [r for r in args.requirement if r not in CPO]:
-        raise UsageError(f"unknown requirement(s) {unknown}; `oicp-conformance requirements --role cpo` lists them")
+        raise UsageError(
+            f"unknown defect(s) {unknown}; `oicp-conformance defects --role {args.role} --list` names them"
+        )
+    if unknown := [r for r in args.requirement if r not in known]:
+        raise UsageError(
+            f"unknown requirement(s) {unknown}; `oicp-conformance requirements --role {args.role}` lists them"
+        )
     shape = getattr(args, "shape", None)
+    mode = getattr(args, "mode", None)
+    if args.role == "emp" and shape:
+        raise UsageError("--shape sets up the bundled reference CPO; the reference EMP takes --mode")
+    if args.role == "cpo" and mode:
+        raise UsageError("--mode is an EMP's (online or offline); a CPO has none")
     if args.sut is not None:
-        if args.defect or shape:
-            raise UsageError("--defect and --shape set up the bundled reference CPO; they cannot go with --sut")
+        if args.defect or shape or mode:
+            raise UsageError("--defect, --shape and --mode set up the bundled reference; they cannot go with --sut")
         try:
             sut = load(args.sut)
         except ConfigError as exc:
             raise UsageError(str(exc)) from exc
         if args.release and args.release != sut.release:
             raise UsageError(f"--release {args.release} but {args.sut} declares release {sut.release}")
+        if sut.role != args.role:
+            raise UsageError(f"--role {args.role} but {args.sut} declares role {sut.role}")
         if sut.hub_port == 0:
             print(
                 f"warning: {args.sut} has no hub.port: the SUT cannot know where the fake hub listens; its "
@@ -96,7 +118,7 @@ def check_arguments(args: argparse.Namespace) -> None:
         _preflight(sut)
         return
     if args.release and args.release != "2.3":
-        raise UsageError("the bundled reference CPO speaks OICP 2.3; test 2.2 with your own --sut")
+        raise UsageError(f"the bundled reference {args.role.upper()} speaks OICP 2.3; test 2.2 with your own --sut")
     if shape:
         from conformance.reference.cpo.shapes import SHAPES
 
@@ -117,23 +139,27 @@ def run(args: argparse.Namespace) -> int:
     except ReportsError as exc:
         raise UsageError(str(exc)) from exc
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-    shape = getattr(args, "shape", None)
+    shape, mode, role = getattr(args, "shape", None), getattr(args, "mode", None), args.role
     target = (
         str(args.sut.resolve())
         if args.sut
-        else "bundled reference CPO"
+        else f"bundled reference {role.upper()}"
         + (f", shape {shape}" if shape else "")
+        + (f", {mode}" if mode else "")
         + (f", defects {', '.join(args.defect)}" if args.defect else "")
     )
-    print(f"oicp-conformance: CPO suite against {target}, seed {seed} (repeat with --seed {seed})", flush=True)
+    print(
+        f"oicp-conformance: {role.upper()} suite against {target}, seed {seed} (repeat with --seed {seed})", flush=True
+    )
     try:
         outcome = run_suite(
-            "cpo",
+            role,
             args.reports,
             sut=args.sut,
             seed=seed,
             defects=args.defect,
             shape=shape,
+            mode=mode,
             requirements=args.requirement,
             keyword=args.keyword,
             profile=args.hypothesis_profile,
@@ -142,9 +168,9 @@ def run(args: argparse.Namespace) -> int:
     except ReportsError as exc:
         raise UsageError(str(exc)) from exc
     except KeyboardInterrupt:
-        print(f"oicp-conformance: interrupted; the partial summary is in {args.reports / 'cpo'}", file=sys.stderr)
+        print(f"oicp-conformance: interrupted; the partial summary is in {args.reports / role}", file=sys.stderr)
         return EXIT_CODES["interrupted"]
-    folder = outcome.folder or args.reports / "cpo"
+    folder = outcome.folder or args.reports / role
     summary = outcome.summary or {}
     release = args.release or summary.get("release") or "2.3"
     if (folder / "allure-results").is_dir():
@@ -152,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
             folder / "allure-results",
             {
                 "SUT": target,
-                "Role": "CPO",
+                "Role": role.upper(),
                 "OICP.release": release,
                 "Service.versions": service_versions(release),
                 "Seed": seed,

@@ -460,6 +460,13 @@ def _passed_on(x: Context, answer: dict[str, Any], partner_answer: dict[str, Any
     return None if validate(answer, x.op.response[0], x.release) else answer
 
 
+def _check_session(sent: Exchange, session_id: str | None) -> None:
+    """A partner that answers for another session than the hub asked about: noted on the "out" call."""
+    given = sent.body.get("SessionID") if isinstance(sent.body, dict) else None
+    if session_id and isinstance(given, str) and given != session_id:
+        sent.problems.append(f"answered SessionID {given}, but the hub asked about {session_id}")
+
+
 def _unreachable(partner: str, sent: Exchange) -> str:
     if sent.answered:
         return f"the {partner}'s answer could not be passed on: {sent.describe()}"
@@ -471,6 +478,7 @@ def _relay_ack(
 ) -> dict[str, Any]:
     """The partner's acknowledgement, passed on to the requester with the hub's SessionID; `fallback` (else
     Result false with the connection error) when it cannot be."""
+    _check_session(sent, session_id)
     if sent.answered and isinstance(sent.body.get("Result"), bool):
         answer = {"Result": sent.body["Result"], "StatusCode": _partner_status(sent.body)}
         if session_id:
@@ -486,6 +494,7 @@ def _relay_ack(
 
 def _relay_authorization(x: Context, sent: Exchange, session_id: str, provider: str) -> dict[str, Any]:
     """The EMP's authorisation passed on; anything else is "dealt with as if responding NotAuthorized"."""
+    _check_session(sent, session_id)
     body = sent.body if sent.answered else {}
     status = body.get("AuthorizationStatus")
     if status in ("Authorized", "NotAuthorized"):

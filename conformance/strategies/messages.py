@@ -102,11 +102,16 @@ def _operation(op_id: str | None, release: str) -> Operation | None:
 
 
 @st.composite
-def valid_cases(draw: st.DrawFn, operation: str, release: str = "2.3", pins: Pins | None = None) -> Case:
-    """A valid request of an operation, with path IDs that agree with its body."""
+def valid_cases(
+    draw: st.DrawFn, operation: str, release: str = "2.3", pins: Pins | None = None, message: str | None = None
+) -> Case:
+    """A valid request of an operation, with path IDs that agree with its body (of `message`, where the
+    operation takes several, e.g. the four charging notifications)."""
     op = _operation(operation, release)
     assert op is not None
-    name = draw(st.sampled_from(op.request))
+    if message is not None and message not in op.request:
+        raise KeyError(f"{operation} takes {', '.join(op.request)}, not {message}")
+    name = message or draw(st.sampled_from(op.request))
     msg, ctx = draw(messages_with_context(name, release, pins))
     return Case(message=name, release=release, body=msg, path_params=path_params(op, ctx), operation=operation)
 

@@ -66,12 +66,19 @@ def _object(raw: bytes | None) -> dict[str, Any]:
 
 
 def hub_request(
-    ids: IdSource, op_id: str, release: str, pins: Pins, session_id: str | None = None, **extra: Any
+    ids: IdSource,
+    op_id: str,
+    release: str,
+    pins: Pins,
+    session_id: str | None = None,
+    message: str | None = None,
+    **extra: Any,
 ) -> Case:
-    """A valid request of `op_id` as Hubject sends it, with a fresh SessionID unless the flow gives one."""
+    """A valid request of `op_id` (of `message`, where it takes several) as Hubject sends it, with a fresh
+    SessionID unless the flow gives one."""
     sid = session_id or ids.session_id()
     pins = Pins(**{**pins.__dict__, "session_id": sid, "emp_partner_session_id": ids.partner_session_id(), **extra})
-    [drawn] = draw_many(valid_cases(op_id, release, pins), 1, ids.seed())
+    [drawn] = draw_many(valid_cases(op_id, release, pins, message), 1, ids.seed())
     return as_hub_sends(drawn, sid, pins.provider_id or "")
 
 

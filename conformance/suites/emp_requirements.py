@@ -219,12 +219,15 @@ _REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement(
         "EMP-IN-CDR-03",
-        "a CDR whose SessionID belongs to no session the EMP authorised or started is not booked to a customer: "
-        "Result false, never an HTTP 5xx",
-        "MUST",
-        "The CPO MUST provide the same SessionID that was assigned to the corresponding charging process.",
-        "EMP 2",
-        _CDR,
+        "a CDR whose SessionID belongs to no session the EMP authorised or started, for an identification that is "
+        "no customer of the EMP, is not booked: Result false, never an HTTP 5xx (a CDR of its own customer's "
+        "session that Hubject authorised from uploaded data may be booked)",
+        "PRACTICE",
+        "",
+        "",
+        "",
+        basis="EMP 2 binds the CPO to the SessionID, not what an EMP answers; booking a stranger's charge to no "
+        "customer is what no EMP can do, so the suite expects a refusal, as a warning",
     ),
     Requirement(
         "EMP-IN-CDR-04",

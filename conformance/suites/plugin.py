@@ -24,12 +24,13 @@ import pytest
 from conformance.hub import FakeHub, Partners
 from conformance.oicp.ids import operator_key
 from conformance.suites.cases import IdSource
+from conformance.suites.emp_requirements import EMP, EMP_MANDATORY, EMP_MODES
 from conformance.suites.requirements import CPO, Requirement
 from conformance.suites.verdicts import ConfigurationProblem, NotJudged, Verdict, combine, run_verdict
 from conformance.sut import Sut, load
 from conformance.sut.client import SENT
 
-REQUIREMENTS: dict[str, Requirement] = {**CPO}
+REQUIREMENTS: dict[str, Requirement] = {**CPO, **EMP}
 VERDICT_KEY = pytest.StashKey[Verdict]()
 
 
@@ -56,6 +57,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--oicp-requirement", action="append", default=[], metavar="ID", help="run only the tests of these requirements"
+    )
+    group.addoption(
+        "--oicp-role",
+        choices=("cpo", "emp"),
+        default="cpo",
+        help="which bundled reference to start without --oicp-sut (default: cpo)",
+    )
+    group.addoption(
+        "--oicp-mode",
+        choices=("online", "offline"),
+        default="online",
+        help="the bundled reference EMP's mode (default: online)",
     )
     group.addoption("--oicp-via-cli", action="store_true", help=argparse.SUPPRESS)
 
@@ -114,11 +127,22 @@ def sut(pytestconfig: pytest.Config) -> Iterator[Sut]:
         pytestconfig._oicp_sut = declared  # type: ignore[attr-defined]
         yield declared
         return
-    from conformance.suites.reference import start_reference
+    from conformance.suites.reference import start_reference, start_reference_emp
 
     hub_port = _free_port()
     shape = pytestconfig.getoption("oicp_reference_shape")
     defects = tuple(pytestconfig.getoption("oicp_reference_defect"))
+    if pytestconfig.getoption("oicp_role") == "emp":
+        mode = pytestconfig.getoption("oicp_mode")
+        started = start_reference_emp(hub_port, mode=mode, defects=defects)
+        rerun = f"oicp-conformance run --role emp --mode {mode}" + "".join(f" --defect {d}" for d in defects)
+        reference = replace(started.sut, rerun=rerun, reference_command=started.command)
+        pytestconfig._oicp_sut = reference  # type: ignore[attr-defined]
+        try:
+            yield reference
+        finally:
+            started.stop()
+        return
     started = start_reference(hub_port, shape=shape, defects=defects)
     rerun = "oicp-conformance run --role cpo" + (f" --shape {shape}" if shape != "official" else "")
     rerun += "".join(f" --defect {d}" for d in defects)
@@ -233,7 +257,16 @@ def _allure_outcome(found: Verdict, marked: tuple[str, ...], report: pytest.Test
 
 
 def _expected(requirement: Requirement, sut: Sut | None) -> bool:
-    """Whether the SUT must implement what the requirement judges: a mandatory operation, or a declared feature."""
+    """Whether the SUT must implement what the requirement judges: a mandatory operation, or a declared feature.
+
+    For an EMP, where an operation is mandatory depends on its mode (offline EMPs must pull CDRs, online
+    ones must answer authorisations)."""
+    if requirement.id in EMP:
+        mode = sut.mode if sut is not None else "online"
+        if mode not in EMP_MODES[requirement.id]:
+            return False
+        declared = sut is not None and requirement.feature is not None and sut.has(requirement.feature)
+        return mode in EMP_MANDATORY[requirement.id] or declared
     return requirement.feature is None or (sut is not None and sut.has(requirement.feature))
 
 

@@ -16,6 +16,21 @@ class Started:
     command: str  # how a user starts the same reference by hand (for reproduce commands)
 
 
+def start_reference_emp(hub_port: int, mode: str = "online", defects: tuple[str, ...] = ()) -> Started:
+    """The reference EMP on loopback in `mode`, with `defects` planted, and the declaration describing it."""
+    from conformance.reference.emp import Config, ReferenceEmp
+    from conformance.sut.default import reference_emp_declaration
+
+    hub_url = f"http://127.0.0.1:{hub_port}/api/oicp"
+    emp = ReferenceEmp(Config(hub_url=hub_url, mode=mode, defects=frozenset(defects)))
+    url = emp.start()
+    text = reference_emp_declaration(url, hub_port, mode)
+    port = url.rsplit(":", 1)[1]
+    command = f"oicp-conformance reference emp --port {port} --hub {hub_url} --mode {mode}"
+    command += "".join(f" --defect {d}" for d in defects)
+    return Started(parse(tomllib.loads(text), f"(bundled reference EMP, {mode})"), emp.stop, command)
+
+
 def start_reference(hub_port: int, shape: str = "official", defects: tuple[str, ...] = ()) -> Started:
     """The reference CPO on loopback in `shape`, with `defects` planted, and the declaration describing it."""
     from conformance.reference.cpo import Config, ReferenceCpo

@@ -37,15 +37,15 @@ def call_inbound(sut: Sut, op_id: str, drawn: Case, timeout: float | None = None
     return send(sut, operation(sut, op_id), drawn, timeout)
 
 
-def ack_problems(answer: Answer, release: str) -> list[str]:
-    """Why an answer is not a schema-valid acknowledgement (empty: it is)."""
+def ack_problems(answer: Answer, release: str, message: str = "eRoamingAcknowledgment") -> list[str]:
+    """Why an answer is not a schema-valid `message` (an acknowledgement unless said otherwise; empty: it is)."""
     if answer.status is None:
         return [answer.describe()]
     if answer.status >= 500:
-        return [f"HTTP {answer.status} (a server error, not an acknowledgement): {answer.text[:300]}"]
+        return [f"HTTP {answer.status} (a server error, not an answer): {answer.text[:300]}"]
     if not isinstance(answer.body, dict):
-        return [f"HTTP {answer.status} without a JSON acknowledgement: {answer.text[:300]}"]
-    return [str(v) for v in validate(answer.body, "eRoamingAcknowledgment", release)]
+        return [f"HTTP {answer.status} without a JSON {message}: {answer.text[:300]}"]
+    return [str(v) for v in validate(answer.body, message, release)]
 
 
 def expect_ack(verdict: Verdict, sut: Sut, answer: Answer, result: bool, requirement: str, title: str) -> bool:

@@ -222,7 +222,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     for section, spec in (("hub", _HUB), ("tls", _TLS), ("outbound", _OUTBOUND)):
         _check(source, data.get(section, {}), spec, f"{section}.")
     if "role" not in data:
-        raise ConfigError(f"{source}: missing required key 'role' (\"cpo\" or \"emp\")")
+        raise ConfigError(f'{source}: missing required key \'role\' ("cpo" or "emp")')
     role = data["role"]
     if role not in ROLES:
         raise ConfigError(f'{source}: role must be "cpo" or "emp", got {role!r}')

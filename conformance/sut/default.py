@@ -134,3 +134,82 @@ def reference_sut(
         api_key_header=api_key_header,
     )
     return parse(tomllib.loads(text), "(bundled reference CPO)" if shape == "official" else f"(reference {shape})")
+
+
+EMP_TEMPLATE = """
+name = "bundled reference EMP{title}"
+role = "emp"
+release = "{release}"
+mode = "{mode}"
+base_url = "{base_url}"
+provider_id = "DE-REF"
+features = [{features}]
+timeout = 12.0
+
+[identifications]
+rfid = ["AABBCCDD", "04A1B2C3D4E5F6"]
+evco_pins = [{{ evco_id = "DE-REF-C00000001-1", pin = "1234" }}]
+evco_ids = ["DE-REF-C00000002-2"]
+unknown_rfid = "DEADBEEF"
+
+[hub]
+port = {hub_port}
+prefix = "/api/oicp"
+
+[outbound]
+timeout = 2.0
+max_retries = 4
+retry_window = 20.0
+
+[probes]
+authorizations = "{{base_url}}/_trigger/state-authorizations"
+sessions = "{{base_url}}/_trigger/state-sessions"
+cdrs = "{{base_url}}/_trigger/state-cdrs"
+evses = "{{base_url}}/_trigger/state-evses"
+notifications = "{{base_url}}/_trigger/state-notifications"
+
+[triggers.pull_evse_data]
+url = "{{base_url}}/_trigger/pull-evse-data"
+body = '{{}}'
+
+[triggers.pull_evse_status]
+url = "{{base_url}}/_trigger/pull-evse-status"
+body = '{{}}'
+
+[triggers.pull_evse_status_by_id]
+url = "{{base_url}}/_trigger/pull-evse-status-by-id"
+body = '{{"evse_ids": {{evse_ids}}}}'
+
+[triggers.remote_start]
+url = "{{base_url}}/_trigger/remote-start"
+body = '{{"evse_id": "{{evse_id}}"}}'
+
+[triggers.remote_stop]
+url = "{{base_url}}/_trigger/remote-stop"
+body = '{{"session_id": "{{session_id}}", "evse_id": "{{evse_id}}"}}'
+
+[triggers.get_cdrs]
+url = "{{base_url}}/_trigger/get-cdrs"
+body = '{{"from": "{{from}}", "to": "{{to}}"}}'
+
+[triggers.push_auth_data]
+url = "{{base_url}}/_trigger/push-auth-data"
+body = '{{"action": "{{action}}"}}'
+"""
+
+EMP_FEATURES_BY_MODE = {
+    "online": '"authorize_stop", "charging_notifications", "pull_evse_status_by_id"',
+    "offline": '"get_charge_detail_records", "push_authentication_data", "pull_evse_status_by_id"',
+}
+
+
+def reference_emp_declaration(base_url: str, hub_port: int, mode: str = "online", release: str = "2.3") -> str:
+    """The reference EMP's declaration, as `oicp-conformance reference emp --print-sut` prints it."""
+    return EMP_TEMPLATE.format(
+        title="" if mode == "online" else " (offline)",
+        release=release,
+        mode=mode,
+        base_url=base_url,
+        hub_port=hub_port,
+        features=EMP_FEATURES_BY_MODE[mode],
+    )

@@ -83,9 +83,7 @@ class HubClient:
     def close(self) -> None:
         self.http.close()
 
-    def post(
-        self, path: str, body: Any, *, params: dict[str, Any] | None = None, push: str | None = None
-    ) -> Outcome:
+    def post(self, path: str, body: Any, *, params: dict[str, Any] | None = None, push: str | None = None) -> Outcome:
         """POST `body` to the hub, retrying what may succeed later and nothing that will not.
 
         `push` names the push operation: the call waits until no other push of that operation is in flight."""

@@ -292,7 +292,7 @@ class EmpService:
             return known[0][0]
         raise BadTrigger(400, "no evse_id: name one, or pull EVSE data first")
 
-    def _remote_identification(self, evco_id: Any) -> dict[str, Any]:
+    def remote_identification(self, evco_id: Any) -> dict[str, Any]:
         """RemoteIdentification of one of the EMP's own, unlocked contracts ("For the Remote Authorization
         process, only the option RemoteIdentification MUST be used", EMP chapter 3)."""
         if evco_id is None:
@@ -309,7 +309,7 @@ class EmpService:
         body: dict[str, Any] = {
             "ProviderID": self.config.provider_id,
             "EvseID": self._evse_for_start(evse_id),
-            "Identification": self._remote_identification(evco_id),
+            "Identification": self.remote_identification(evco_id),
             "EMPPartnerSessionID": f"emp-{uuid.uuid4().hex[:12]}",
         }
         if product_id is not None:
@@ -372,7 +372,7 @@ class EmpService:
         body: dict[str, Any] = {
             "ProviderID": self.config.provider_id,
             "EvseID": self._evse_for_start(evse_id),
-            "Identification": self._remote_identification(evco_id),
+            "Identification": self.remote_identification(evco_id),
             "EMPPartnerSessionID": f"emp-{uuid.uuid4().hex[:12]}",
         }
         if duration is not None:
