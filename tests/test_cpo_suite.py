@@ -143,8 +143,10 @@ def test_sut_that_answers_garbage_fails_clearly(tmp_path: Path) -> None:
 
 
 def test_run_rejects_bad_arguments(tmp_path: Path) -> None:
-    emp = cli("run", "--role", "emp")
-    assert emp.returncode == 2 and "invalid choice: 'emp'" in emp.stderr
+    other = cli("run", "--role", "csms")
+    assert other.returncode == 2 and "invalid choice: 'csms'" in other.stderr
+    mode = cli("run", "--role", "cpo", "--mode", "offline")
+    assert mode.returncode == 2 and "--mode is an EMP's" in mode.stderr
     bad = cli("run", "--role", "cpo", "--defect", "nope")
     assert bad.returncode == 2 and "unknown defect(s) ['nope']" in bad.stderr
     broken = tmp_path / "broken.toml"

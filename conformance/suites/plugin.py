@@ -26,7 +26,16 @@ from conformance.oicp.ids import operator_key
 from conformance.suites.cases import IdSource
 from conformance.suites.emp_requirements import EMP, EMP_MANDATORY, EMP_MODES
 from conformance.suites.requirements import CPO, Requirement
-from conformance.suites.verdicts import ConfigurationProblem, NotJudged, Verdict, combine, run_verdict
+from conformance.suites.verdicts import (
+    NOT_APPLICABLE,
+    NOT_JUDGED,
+    ConfigurationProblem,
+    NotJudged,
+    Outcome,
+    Verdict,
+    combine,
+    run_verdict,
+)
 from conformance.sut import Sut, load
 from conformance.sut.client import SENT
 
@@ -275,10 +284,20 @@ def summary(config: pytest.Config) -> dict[str, Any]:
     results = config._oicp_results  # type: ignore[attr-defined]
     sut: Sut | None = getattr(config, "_oicp_sut", None)
     rows = []
-    for requirement in REQUIREMENTS.values():
+    role_requirements = EMP if sut is not None and sut.role == "emp" else CPO
+    # A run narrowed by the user (-k, --oicp-requirement) reports what it ran; a whole run reports every
+    # requirement of the role, so one no check judges yet shows as not judged instead of vanishing.
+    narrowed = bool(config.getoption("oicp_requirement") or config.getoption("keyword", ""))
+    for requirement in role_requirements.values():
         entry = results.get(requirement.id)
-        if entry is None:
+        if entry is None and narrowed:
             continue
+        if entry is None:
+            if requirement.id in EMP and sut is not None and sut.mode not in EMP_MODES[requirement.id]:
+                missing = Outcome(NOT_APPLICABLE, f"applies to {' and '.join(sorted(EMP_MODES[requirement.id]))} EMPs")
+            else:
+                missing = Outcome(NOT_JUDGED, "no check of this suite judges it yet")
+            entry = {"outcomes": [missing], "tests": [], "failures": []}
         outcome = combine(entry["outcomes"])
         rows.append(
             {

@@ -44,7 +44,8 @@ def ack_problems(answer: Answer, release: str, message: str = "eRoamingAcknowled
     if answer.status >= 500:
         return [f"HTTP {answer.status} (a server error, not an answer): {answer.text[:300]}"]
     if not isinstance(answer.body, dict):
-        return [f"HTTP {answer.status} without a JSON {message}: {answer.text[:300]}"]
+        noun = "acknowledgement" if message == "eRoamingAcknowledgment" else message
+        return [f"HTTP {answer.status} without a JSON {noun}: {answer.text[:300]}"]
     return [str(v) for v in validate(answer.body, message, release)]
 
 

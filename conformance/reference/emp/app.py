@@ -225,6 +225,8 @@ class ReferenceEmp:
             return _json(status, {"error": reason})
         except KeyError as exc:
             return _json(404, {"error": f"unknown {exc.args[0]!r}"})
+        except Exception as exc:  # the EMP's own fault: said plainly, as JSON
+            return _json(500, {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc(limit=3)})
         if self.config.trigger_mode == "relay":
             return _relay(done)
         return _json(200, _answer(done))

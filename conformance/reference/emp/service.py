@@ -136,7 +136,7 @@ class EmpService:
                     body[key] = _OFFSET.sub("", body[key])
         return body
 
-    def _done(self, action: str, outcomes: list[Outcome], **extra: Any) -> Done:
+    def _done(self, action: str, outcomes: list[Outcome], /, **extra: Any) -> Done:
         """Keep the latest run of each action for the state-last-calls probe, refusals included."""
         done = Done(outcomes, extra)
         with self.world.lock:
