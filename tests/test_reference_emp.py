@@ -54,13 +54,17 @@ class StubHub:
     def __init__(self) -> None:
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
-        self.calls: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.reset()
+        self.server.start()
+
+    def reset(self) -> None:
+        """A fresh hub for the next test (the server itself is shared: stopping one takes half a second)."""
+        self.calls: list[dict[str, Any]] = []
         self.handlers: dict[str, Callable[[Request, Any], Any]] = {}
         self.evses = [evse(n) for n in range(3)]
         self.delta: list[dict[str, Any]] = []
         self.cdrs: list[dict[str, Any]] = []
-        self.server.start()
 
     @property
     def url(self) -> str:
@@ -145,11 +149,17 @@ EVSE_PRICING = {
 }
 
 
-@pytest.fixture
-def hub() -> Iterator[StubHub]:
+@pytest.fixture(scope="module")
+def stub_hub() -> Iterator[StubHub]:
     stub = StubHub()
     yield stub
     stub.stop()
+
+
+@pytest.fixture
+def hub(stub_hub: StubHub) -> StubHub:
+    stub_hub.reset()
+    return stub_hub
 
 
 @pytest.fixture
@@ -941,8 +951,7 @@ def test_every_defect_has_a_scenario():
 def test_every_defect_changes_behaviour(make_emp, hub, name):
     settings, scenario = SCENARIOS[name]
     correct = scenario(make_emp(**settings), hub)
-    hub.calls.clear()
-    hub.handlers.clear()
+    hub.reset()
     defective = scenario(make_emp(**settings, defects=frozenset({name})), hub)
     assert correct != defective
 

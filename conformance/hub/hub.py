@@ -301,6 +301,7 @@ class FakeHub:
         op, params = routed
         call.operation, call.service, call.version, call.params = op.id, op.service, op.version, params
         call.content_type = request.headers.get("Content-Type", "")
+        call.query = dict(request.args.items())
         with self._lock:
             self._counts[op.id] += 1
             call.call_no = self._counts[op.id]

@@ -30,6 +30,7 @@ class Call:
     version: str | None = None
     call_no: int = 0  # 1 for the first call of this operation since the last reset
     params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)  # "in": the query string (page, size, ...)
     content_type: str = ""
     body: Any = None
     size: int = 0

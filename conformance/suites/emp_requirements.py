@@ -134,8 +134,8 @@ _REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement(
         "EMP-IN-AUTH-START-06",
-        "an AuthorizeStart answer that carries a SessionID carries the one Hubject sent in the request, never "
-        "another (the SessionID is the hub's to assign)",
+        "an AuthorizeStart answer carries the SessionID Hubject sent in the request where it is Authorized, and never "
+        "another (the SessionID is the hub's to assign, and the session's key in every later message)",
         "PRACTICE",
         "Hubject generates a SessionID for the charging process and persists important session data (SessionID, "
         "EvseID, identification data).",

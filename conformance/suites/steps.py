@@ -136,15 +136,16 @@ def rerun(sut: Sut, seed: int, test: str) -> str:
     return f"{sut.rerun or f'oicp-conformance run --role {sut.role}'} --seed {seed} -k {test}"
 
 
-def probed(sut: Sut, verdict: Verdict, name: str, requirement: str) -> list[str] | None:
-    """What a state probe shows, or None with `requirement` marked not judged (no probe, or it failed)."""
-    from conformance.sut.client import ProbeError, probe
+def probed(sut: Sut, verdict: Verdict, name: str, requirement: str, raw: bool = False) -> Any:
+    """What a state probe shows (its SessionIDs, or its JSON with `raw`), or None with `requirement` marked
+    not judged (no such probe declared, or it failed)."""
+    from conformance.sut.client import ProbeError, probe, probe_json
 
     if name not in sut.probes:
         verdict.not_judged(requirement, f"no {name} probe is declared", declare=f"[probes] {name}")
         return None
     try:
-        return probe(sut, name)
+        return probe_json(sut, name) if raw else probe(sut, name)
     except ProbeError as exc:
         verdict.not_judged(requirement, str(exc), declare=f"[probes] {name}")
         return None

@@ -101,6 +101,12 @@ def probe(sut: Sut, name: str) -> list[str] | None:
     """The SessionIDs a declared probe shows; None when no such probe is declared.
 
     Raises ProbeError when it is declared but does not answer 2xx JSON."""
+    data = probe_json(sut, name)
+    return None if data is None else _session_ids(data)
+
+
+def probe_json(sut: Sut, name: str) -> Any:
+    """What a declared probe answers, as JSON; None when no such probe is declared (ProbeError: it failed)."""
     if name not in sut.probes:
         return None
     url = probe_url(sut, name)
@@ -111,10 +117,9 @@ def probe(sut: Sut, name: str) -> list[str] | None:
     if not answer.is_success:
         raise ProbeError(f"probe {name} ({url}) answered HTTP {answer.status_code}: {answer.text[:200]}")
     try:
-        data = answer.json()
+        return answer.json()
     except ValueError as exc:
         raise ProbeError(f"probe {name} ({url}) did not answer JSON: {answer.text[:200]}") from exc
-    return _session_ids(data)
 
 
 def _session_ids(data: Any) -> list[str]:

@@ -305,7 +305,8 @@ class ReferenceEmp:
             elif action == "state-reservations":
                 body = {"reservations": [vars(r) for r in world.reservations.values()]}
             elif action == "state-cdrs":
-                body = {"cdrs": list(world.cdr_log), "refused": list(world.cdr_refusals)}
+                cursor = stamp(world.cdr_cursor) if world.cdr_cursor else None
+                body = {"cdrs": list(world.cdr_log), "refused": list(world.cdr_refusals), "cdr_cursor": cursor}
             elif action == "state-evses":
                 last_call = stamp(world.last_call) if world.last_call else None
                 cursor = stamp(world.cdr_cursor) if world.cdr_cursor else None

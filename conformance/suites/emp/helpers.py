@@ -68,3 +68,24 @@ def authorize_start(sut: Sut, ids: IdSource, identification: dict[str, Any]) -> 
 
 def authorized(answer: Answer) -> bool:
     return isinstance(answer.body, dict) and answer.body.get("AuthorizationStatus") == "Authorized"
+
+
+PULL_DATA = "PullEvseData.hub"
+
+
+def seed_evse_data(hub: Any, sut: Sut, count: int, seed: int) -> list[str]:
+    """Put `count` EVSE data records of the suite's operator in the hub's store (the declared EVSEs among them),
+    so a pull has several pages to read. Returns their EvseIDs."""
+    from conformance.oicp.ids import operator_key
+    from conformance.strategies import draw_many, valid
+
+    [message] = draw_many(valid("eRoamingPushEvseData", sut.release, Pins(operator_id=sut.operator_id), count), 1, seed)
+    records = message["OperatorEvseData"]["EvseDataRecord"]
+    for record, evse in zip(records, sut.evse_ids, strict=False):
+        record["EvseID"] = evse
+    key = operator_key(sut.operator_id) or sut.operator_id
+    with hub.state.lock:
+        hub.state.evse_data[key] = {r["EvseID"]: r for r in records}
+        hub.state.operator_names[key] = (sut.operator_id, "OICP conformance suite")
+        hub.state.evse_status[key] = {r["EvseID"]: "Available" for r in records}
+    return [r["EvseID"] for r in records]
