@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from conformance.reference.emp.defects import DEFECTS as EMP_DEFECTS
 from conformance.runner import run_suite
 from conformance.suites.emp_requirements import EMP, EMP_INBOUND
 
@@ -32,3 +35,28 @@ def test_an_offline_emp_is_never_judged_on_what_only_online_emps_serve(tmp_path:
     for rid in (r for r in EMP_INBOUND if r.startswith("EMP-IN-")):
         assert rows[rid]["status"] == "n/a", rows[rid]
     assert outcome.summary["verdict"] == "incomplete"  # type: ignore[index]
+
+
+CHECKED = sorted(name for name, d in EMP_DEFECTS.items() if d.caught_by)
+
+
+@pytest.mark.parametrize("defect", CHECKED)
+def test_each_emp_defect_with_a_check_is_caught_by_it(tmp_path: Path, defect: str) -> None:
+    intended = EMP_DEFECTS[defect].caught_by
+    mode = "online" if EMP_DEFECTS[defect].modes is None or "online" in EMP_DEFECTS[defect].modes else "offline"
+    outcome = run_suite(
+        "emp",
+        tmp_path,
+        seed=3,
+        mode=mode,
+        defects=[defect],
+        requirements=[intended],
+        quiet=True,
+        allure=False,
+        fork=True,
+    )
+    assert outcome.summary is not None, outcome.output[-3000:]
+    rows = {r["id"]: r for r in outcome.summary["requirements"]}
+    expected = "fail" if EMP[intended].fails_verdict else "warn"
+    assert rows[intended]["status"] == expected, (rows[intended], outcome.output[-3000:])
+    assert rows[intended]["failures"][0]["reproduce"]

@@ -16,11 +16,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Proves the checks: each planted defect must be caught by its intended check. A full run "
         "takes about 15 minutes on two cores; --quick (only each defect's intended check) about 3.",
     )
-    p.add_argument("--role", default="cpo", choices=("cpo",), help="whose reference (default: cpo)")
+    p.add_argument("--role", default="cpo", choices=("cpo", "emp"), help="whose reference (default: cpo)")
     p.add_argument("--list", action="store_true", help="list the defects and exit")
     p.add_argument("--quick", action="store_true", help="run only each defect's intended check (much faster)")
     p.add_argument("--only", action="append", default=[], metavar="DEFECT", help="only these defects (repeatable)")
-    p.add_argument("--shape", default="official", help="deployment shape of the reference (default: official)")
+    p.add_argument(
+        "--shape", default="official", help="deployment shape of the reference CPO (default: official; CPO only)"
+    )
     p.add_argument(
         "--reports",
         type=Path,
@@ -32,31 +34,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from conformance.reference.cpo.defects import DEFECTS
-    from conformance.reference.cpo.shapes import SHAPES
     from conformance.runner import ReportsError, run_suite
+
+    if args.role == "emp":
+        from conformance.reference.emp.defects import DEFECTS
+        from conformance.reference.emp.shapes import SHAPES
+    else:
+        from conformance.reference.cpo.defects import DEFECTS
+        from conformance.reference.cpo.shapes import SHAPES
 
     if unknown := [d for d in args.only if d not in DEFECTS]:
         raise UsageError(f"unknown defect(s) {unknown}; `--list` names them")
-    if args.shape not in SHAPES:
+    if args.role == "cpo" and args.shape not in SHAPES:
         raise UsageError(f"unknown shape {args.shape!r}; known: {', '.join(SHAPES)}")
     if args.list:
         for d in DEFECTS.values():
-            print(f"{d.name:34} {d.area:26} {d.caught_by:20} {d.description}")
+            print(f"{d.name:34} {d.area:26} {d.caught_by or '(no check yet)':20} {d.description}")
         print(f"{len(DEFECTS)} defects")
         return EXIT_OK
-    chosen = [d for d in DEFECTS.values() if (not args.only or d.name in args.only) and d.applies(args.shape)]
+    unchecked = [d.name for d in DEFECTS.values() if not d.caught_by]
+    shape = args.shape if args.role == "cpo" else None
+    chosen = [
+        d
+        for d in DEFECTS.values()
+        if (not args.only or d.name in args.only) and d.caught_by and (shape is None or d.applies(shape))
+    ]
     missed = 0
     print(f"{'':7} {'defect':34} {'intended check':20} {'verdict':8} requirements that failed or warned")
     for index, defect in enumerate(chosen, 1):
         began = time.monotonic()
         try:
+            modes = getattr(defect, "modes", None)
             outcome = run_suite(
-                "cpo",
-                args.reports / "cpo-defects" / defect.name,
+                args.role,
+                args.reports / f"{args.role}-defects" / defect.name,
                 seed=args.seed,
                 defects=[defect.name],
-                shape=args.shape,
+                shape=shape,
+                mode=None if args.role == "cpo" else ("online" if not modes or "online" in modes else "offline"),
                 requirements=[defect.caught_by] if args.quick else None,
                 quiet=True,
                 allure=False,
@@ -74,5 +89,7 @@ def run(args: argparse.Namespace) -> int:
             f"{', '.join(caught) or '-'} ({time.monotonic() - began:.0f} s)",
             flush=True,
         )
+    if unchecked:
+        print(f"{len(unchecked)} defect(s) have no check yet and were not run: {', '.join(unchecked)}")
     print("every planted defect was caught by its intended check" if not missed else f"{missed} defect(s) missed")
     return EXIT_OK if not missed else EXIT_FAILED

@@ -21,7 +21,7 @@ INDENT = " " * 4
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("requirements", help="list the requirements of a role's suite and the checks covering them")
-    p.add_argument("--role", default="cpo", choices=("cpo",), help="whose requirements (default: cpo)")
+    p.add_argument("--role", default="cpo", choices=("cpo", "emp"), help="whose requirements (default: cpo)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(run=run)
 
@@ -42,10 +42,12 @@ def coverage(package: str) -> dict[str, list[str]]:
     return covered
 
 
-def rows(covered: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Every requirement with all its fields, the derived ones and its covering checks."""
+def rows(covered: dict[str, list[str]], role: str = "cpo") -> list[dict[str, Any]]:
+    """Every requirement of the role with all its fields, the derived ones and its covering checks."""
+    from conformance.suites.emp_requirements import EMP, EMP_MANDATORY, EMP_MODES
     from conformance.suites.requirements import CPO
 
+    table = EMP if role == "emp" else CPO
     return [
         {
             "id": r.id,
@@ -60,8 +62,13 @@ def rows(covered: dict[str, list[str]]) -> list[dict[str, Any]]:
             "source": r.source,
             "fails_verdict": r.fails_verdict,
             "checks": covered.get(r.id, []),
+            **(
+                {"modes": sorted(EMP_MODES[r.id]), "mandatory_in": sorted(EMP_MANDATORY[r.id])}
+                if role == "emp"
+                else {}
+            ),
         }
-        for r in CPO.values()
+        for r in table.values()
     ]
 
 
@@ -82,6 +89,9 @@ def render(row: dict[str, Any]) -> list[str]:
         lines += _wrapped("practice", row["basis"])
     feature = f"{row['feature']} (optional; checked where the SUT declares it)" if row["feature"] else "none"
     lines.append(f"{INDENT}feature: {feature}")
+    if "modes" in row:
+        mandatory = " and ".join(row["mandatory_in"]) or "no mode (optional)"
+        lines.append(f"{INDENT}EMP modes: {' and '.join(row['modes'])}; mandatory in {mandatory}")
     lines += _wrapped("checks", ", ".join(row["checks"]) or "NONE")
     return lines
 
@@ -90,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
     from conformance.runner import SUITES
 
     if args.role not in SUITES:
-        raise UsageError(f"role {args.role!r}: only the CPO suite exists so far (--role cpo)")
-    table = rows(coverage(SUITES[args.role]))
+        raise UsageError(f"role {args.role!r}: no such suite")
+    table = rows(coverage(SUITES[args.role]), args.role)
     if args.format == "json":
         print(json.dumps(table, indent=2, ensure_ascii=False))
         return 0
