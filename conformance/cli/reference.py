@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import errno
 import signal
 import sys
@@ -25,7 +26,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog="shapes:\n" + "\n".join(f"  {s.name:13} {s.description}" for s in SHAPES.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("role", choices=("cpo",), help="which reference to run (cpo)")
+    p.add_argument("role", choices=("cpo", "emp"), help="which reference to run: cpo or emp")
+    p.add_argument(
+        "--mode",
+        choices=("online", "offline"),
+        default="online",
+        help="the reference EMP's mode (default: online; EMP only)",
+    )
     p.add_argument("--port", default="9000", help="port on 127.0.0.1 to listen on (default 9000)")
     p.add_argument(
         "--hub",
@@ -71,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     port = port_number(args.port)
     hub_host, hub_port, hub_prefix = _hub(args.hub)
+    if args.role == "emp":
+        return _run_emp(args, port, hub_port)
     if unknown := [d for d in args.defect if d not in DEFECTS]:
         raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --list` names them")
     shape = SHAPES[args.shape]
@@ -129,4 +138,49 @@ def _print_sut(args: argparse.Namespace, port: int, hub_host: str, hub_port: int
     print(text.lstrip("\n"), end="")
     if args.api_key:
         print("the declaration reads the key from OICP_REFERENCE_API_KEY: export it before `run`", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_emp(args: argparse.Namespace, port: int, hub_port: int) -> int:
+    """The reference EMP (online or offline), or its declaration with --print-sut."""
+    from conformance.reference.emp import Config, ReferenceEmp
+    from conformance.reference.emp.defects import DEFECTS
+    from conformance.sut.default import reference_emp_declaration
+
+    if unknown := [d for d in args.defect if d not in DEFECTS]:
+        raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --role emp --list` names them")
+    if args.shape != "official" or args.custom_urls or args.api_key:
+        raise UsageError(
+            "--shape, --custom-urls and --api-key set up the reference CPO; the reference EMP takes --mode"
+        )
+    config = Config(hub_url=args.hub, mode=args.mode, defects=frozenset(args.defect))
+    for name in args.defect:
+        if why := DEFECTS[name].why_not(config):
+            raise UsageError(f"defect {name} does not apply to the {args.mode} reference EMP: {why}")
+    if args.print_sut:
+        print(reference_emp_declaration(f"http://127.0.0.1:{port}", hub_port, args.mode).lstrip("\n"), end="")
+        return EXIT_OK
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would drown the output
+    emp = ReferenceEmp(config)
+    try:
+        url = emp.start(port=port)
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
+        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {reason}") from None
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    print(
+        f"reference EMP {config.provider_id} ({args.mode}) on {url}, hub {args.hub}, "
+        f"defects: {', '.join(args.defect) or 'none'} (Ctrl-C stops)",
+        flush=True,
+    )
+    while not stop.wait(0.5):
+        pass
+    emp.stop()
+    print("stopped", file=sys.stderr)
     return EXIT_OK

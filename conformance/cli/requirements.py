@@ -63,9 +63,7 @@ def rows(covered: dict[str, list[str]], role: str = "cpo") -> list[dict[str, Any
             "fails_verdict": r.fails_verdict,
             "checks": covered.get(r.id, []),
             **(
-                {"modes": sorted(EMP_MODES[r.id]), "mandatory_in": sorted(EMP_MANDATORY[r.id])}
-                if role == "emp"
-                else {}
+                {"modes": sorted(EMP_MODES[r.id]), "mandatory_in": sorted(EMP_MANDATORY[r.id])} if role == "emp" else {}
             ),
         }
         for r in table.values()
