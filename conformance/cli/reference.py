@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import errno
+import logging
 import signal
 import sys
 import threading
