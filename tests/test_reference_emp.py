@@ -944,7 +944,8 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Callable[[ReferenceEmp, StubHub], Any
 def test_every_defect_has_a_scenario():
     assert set(SCENARIOS) == set(DEFECTS)
     assert len(DEFECTS) >= 18
-    assert all(d.caught_by == "" and d.area and d.description for d in DEFECTS.values())
+    assert all(d.area and d.description for d in DEFECTS.values())
+    # which check must catch each one is the suite's business (defects.CAUGHT_BY), kept apart from the list
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
