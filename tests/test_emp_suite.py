@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from conformance.reference.emp.defects import DEFECTS as EMP_DEFECTS
+from conformance.reference.emp.defects import mode_for
 from conformance.runner import run_suite
-from conformance.suites.emp_requirements import EMP, EMP_INBOUND
+from conformance.suites.emp_requirements import EMP, EMP_INBOUND, EMP_MANDATORY
 
 
 def test_inbound_checks_pass_on_the_reference_emp_and_the_rest_is_not_judged(tmp_path: Path) -> None:
@@ -43,7 +44,7 @@ CHECKED = sorted(name for name, d in EMP_DEFECTS.items() if d.caught_by)
 @pytest.mark.parametrize("defect", CHECKED)
 def test_each_emp_defect_with_a_check_is_caught_by_it(tmp_path: Path, defect: str) -> None:
     intended = EMP_DEFECTS[defect].caught_by
-    mode = "online" if EMP_DEFECTS[defect].modes is None or "online" in EMP_DEFECTS[defect].modes else "offline"
+    mode = mode_for(EMP_DEFECTS[defect], EMP_MANDATORY[intended])
     outcome = run_suite(
         "emp",
         tmp_path,

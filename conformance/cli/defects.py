@@ -64,14 +64,19 @@ def run(args: argparse.Namespace) -> int:
     for index, defect in enumerate(chosen, 1):
         began = time.monotonic()
         try:
-            modes = getattr(defect, "modes", None)
+            mode = None
+            if args.role == "emp":
+                from conformance.reference.emp.defects import mode_for
+                from conformance.suites.emp_requirements import EMP_MANDATORY
+
+                mode = mode_for(defect, EMP_MANDATORY[defect.caught_by])  # type: ignore[arg-type]
             outcome = run_suite(
                 args.role,
                 args.reports / f"{args.role}-defects" / defect.name,
                 seed=args.seed,
                 defects=[defect.name],
                 shape=shape,
-                mode=None if args.role == "cpo" else ("online" if not modes or "online" in modes else "offline"),
+                mode=mode,
                 requirements=[defect.caught_by] if args.quick else None,
                 quiet=True,
                 allure=False,

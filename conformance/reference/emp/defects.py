@@ -201,5 +201,15 @@ CAUGHT_BY = {
     "accept-impossible-cdr": "EMP-IN-CDR-04",
     "evse-data-first-page-only": "EMP-EVSE-DATA-02",
     "always-full-evse-pull": "EMP-EVSE-DATA-03",
+    "status-by-id-unchunked": "EMP-EVSE-STATUS-01",
+    "cdrs-first-page-only": "EMP-GET-CDR-03",
+    "parallel-pushes": "EMP-PUSH-AUTH-05",
+    "full-load-missing-identification": "EMP-PUSH-AUTH-04",
 }
 DEFECTS = {name: replace(d, caught_by=CAUGHT_BY.get(name, "")) for name, d in DEFECTS.items()}
+
+
+def mode_for(defect: Defect, mandatory_in: frozenset[str]) -> str:
+    """The reference EMP mode to plant `defect` in: one it applies to where its check's operation is mandatory."""
+    fits = [m for m in ("online", "offline") if defect.modes is None or m in defect.modes]
+    return next((m for m in fits if m in mandatory_in), fits[0])

@@ -89,3 +89,32 @@ def seed_evse_data(hub: Any, sut: Sut, count: int, seed: int) -> list[str]:
         hub.state.operator_names[key] = (sut.operator_id, "OICP conformance suite")
         hub.state.evse_status[key] = {r["EvseID"]: "Available" for r in records}
     return [r["EvseID"] for r in records]
+
+
+def seed_cdrs(hub: Any, sut: Sut, count: int, seed: int, start: Any, end: Any) -> list[str]:
+    """Put `count` CDRs of the EMP's customers, ending between `start` and `end`, where GetChargeDetailRecords
+    finds them. Returns their SessionIDs."""
+    from datetime import timedelta
+
+    from conformance.strategies import draw_many, valid
+    from conformance.suites.cases import IdSource
+
+    ids = IdSource(seed, "seed_cdrs")
+    out = []
+    step = (end - start) / (count + 1)
+    for index in range(count):
+        ends = start + step * (index + 1)
+        pins = Pins(operator_id=sut.operator_id, provider_id=sut.provider_id, evse_ids=(sut.evse_ids[0],))
+        pins = Pins(**{**pins.__dict__, "session_id": ids.session_id()})
+        [cdr] = draw_many(valid("eRoamingChargeDetailRecord", sut.release, pins), 1, ids.seed())
+        began = ends - timedelta(minutes=30)
+        cdr.update(
+            SessionStart=began.isoformat(timespec="seconds"),
+            ChargingStart=began.isoformat(timespec="seconds"),
+            ChargingEnd=ends.isoformat(timespec="seconds"),
+            SessionEnd=ends.isoformat(timespec="seconds"),
+        )
+        with hub.state.lock:
+            hub.state.cdrs.append((sut.provider_id, cdr))
+        out.append(cdr["SessionID"])
+    return out

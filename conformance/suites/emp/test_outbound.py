@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from conformance.hub import Call, FakeHub
+from conformance.hub import Call, FakeHub, Fault
+from conformance.hub.state import fingerprint
 from conformance.oicp.ids import provider_key
-from conformance.suites.emp.helpers import PULL_DATA, seed_evse_data
+from conformance.suites.emp.helpers import PULL_DATA, known_identifications, seed_cdrs, seed_evse_data
 from conformance.suites.plugin import requirement
 from conformance.suites.steps import journal_text, of, probed, require_trigger, rerun, settle, trigger, wait_for
 from conformance.suites.verdicts import NotJudged, Verdict
@@ -169,3 +172,165 @@ def _evse_ids(held: Any) -> list[str]:
         keys = [k for k in held if "*" in k or (k[:2].isalpha() and k[2:3] in "*E")]
         return keys + [e for v in held.values() for e in _evse_ids(v)]
     return []
+
+
+STATUS_BY_ID, GET_CDRS, PUSH_AUTH = "PullEvseStatusByID.hub", "GetChargeDetailRecords.hub", "PushAuthenticationData.hub"
+
+
+@pytest.mark.operation(STATUS_BY_ID, service="evsepull")
+@requirement("EMP-EVSE-STATUS-01")
+def test_pull_evse_status_by_id_names_at_most_100_evses(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    if not sut.has("pull_evse_status_by_id"):
+        raise NotJudged(f"{sut.source} does not declare 'pull_evse_status_by_id'", declare="features")
+    require_trigger(sut, "pull_evse_status_by_id")
+    wanted = seed_evse_data(hub, sut, 150, seed)  # more than one request may carry
+    trigger(sut, hub, verdict, "pull_evse_status_by_id", seed, evse_ids=wanted)
+    wait_for(hub, lambda cs: bool(of(cs, STATUS_BY_ID)), sut.retry_window)
+    calls = of(settle(hub), STATUS_BY_ID)
+    if not calls:
+        raise NotJudged("no PullEvseStatusByID reached the hub after the trigger (see the trigger's answer)")
+    sizes = [len((c.body or {}).get("EvseID", [])) if isinstance(c.body, dict) else 0 for c in calls]
+    verdict.check(
+        max(sizes) <= 100,
+        "EMP-EVSE-STATUS-01",
+        f"a PullEvseStatusByID names {max(sizes)} EvseIDs (at most 100)",
+        journal_text(calls),
+        rerun(sut, seed, "test_pull_evse_status_by_id_names_at_most_100_evses"),
+    )
+    verdict.conclude()
+
+
+@pytest.mark.operation(GET_CDRS, service="cdrmgmt")
+@requirement("EMP-GET-CDR-01", "EMP-GET-CDR-02", "EMP-GET-CDR-03", "EMP-GET-CDR-04", "EMP-GET-CDR-05")
+def test_get_charge_detail_records_reads_its_range_page_by_page(
+    sut: Sut, hub: FakeHub, seed: int, verdict: Verdict
+) -> None:
+    if not sut.has("get_charge_detail_records") and sut.mode != "offline":
+        raise NotJudged(f"{sut.source} does not declare 'get_charge_detail_records'", declare="features")
+    require_trigger(sut, "get_cdrs")
+    end = datetime.now().astimezone().replace(microsecond=0)
+    start = end - timedelta(hours=2)
+    stored = seed_cdrs(hub, sut, 45, seed, start, end - timedelta(minutes=1))
+    reproduce = rerun(sut, seed, "test_get_charge_detail_records_reads_its_range_page_by_page")
+    trigger(sut, hub, verdict, "get_cdrs", seed, **{"from": start.isoformat(), "to": end.isoformat()})
+    wait_for(hub, lambda cs: any(_last(c) for c in of(cs, GET_CDRS)), sut.retry_window)
+    calls = of(settle(hub), GET_CDRS)
+    if not calls:
+        raise NotJudged("no GetChargeDetailRecords reached the hub after the trigger (see the trigger's answer)")
+    bodies = [c.body if isinstance(c.body, dict) else {} for c in calls]
+    verdict.check(
+        all("From" in b and "To" in b for b in bodies),
+        "EMP-GET-CDR-01",
+        "a GetChargeDetailRecords names no date range (From and To)",
+        journal_text(calls),
+        reproduce,
+    )
+    verdict.check(
+        all("page" in c.query or "size" in c.query for c in calls),
+        "EMP-GET-CDR-02",
+        "a GetChargeDetailRecords names no page (page/size query parameters)",
+        journal_text(calls),
+        reproduce,
+    )
+    windows: dict[tuple[str, str], list[Call]] = {}
+    for call, body in zip(calls, bodies, strict=True):
+        windows.setdefault((str(body.get("From")), str(body.get("To"))), []).append(call)
+    for (begin, finish), pages in windows.items():
+        numbers = sorted(p for p in (_page(c) for c in pages if c.accepted) if p is not None)
+        verdict.check(
+            numbers == list(range(len(numbers))) and any(_last(c) for c in pages),
+            "EMP-GET-CDR-03",
+            f"for {begin}..{finish} the EMP read pages {numbers}, not each page once up to the last",
+            journal_text(pages),
+            reproduce,
+        )
+    ordered = sorted(windows, key=lambda w: w[0])
+    for (_, earlier_to), (later_from, _) in itertools.pairwise(ordered):
+        verdict.check(
+            later_from <= earlier_to,
+            "EMP-GET-CDR-04",
+            f"the ranges leave a gap: one ends {earlier_to}, the next begins {later_from}",
+            journal_text(calls),
+            reproduce,
+        )
+    if len(ordered) < 2:
+        verdict.check(True, "EMP-GET-CDR-04", "")  # one range: nothing between ranges to miss
+    booked = probed(sut, verdict, "cdrs", "EMP-GET-CDR-05")
+    if booked is not None:
+        twice = sorted({s for s in stored if booked.count(s) > 1})
+        verdict.check(
+            not twice,
+            "EMP-GET-CDR-05",
+            f"{len(twice)} CDR(s) pulled were booked more than once",
+            f"e.g. {twice[:5]}",
+            reproduce,
+        )
+    verdict.conclude()
+
+
+@pytest.mark.operation(PUSH_AUTH, service="authdata")
+@requirement("EMP-PUSH-AUTH-01", "EMP-PUSH-AUTH-02", "EMP-PUSH-AUTH-04", "EMP-PUSH-AUTH-05")
+def test_push_authentication_data_keeps_the_hub_equal_to_the_emp(
+    sut: Sut, hub: FakeHub, seed: int, verdict: Verdict
+) -> None:
+    if not sut.has("push_authentication_data") and sut.mode != "offline":
+        raise NotJudged(f"{sut.source} does not declare 'push_authentication_data'", declare="features")
+    require_trigger(sut, "push_auth_data")
+    hub.script(PUSH_AUTH, always=Fault.delay(0.3))  # long enough for a second push to overlap, if the EMP lets it
+    errors: list[BaseException] = []
+
+    def push(index: int) -> None:
+        try:
+            trigger(sut, hub, verdict, "push_auth_data", seed + index, action="fullLoad")
+        except BaseException as exc:  # a skip or failure in a thread must reach the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    wait_for(hub, lambda cs: len(of(cs, PUSH_AUTH)) >= 2, sut.retry_window)
+    calls = of(settle(hub), PUSH_AUTH)
+    reproduce = rerun(sut, seed, "test_push_authentication_data_keeps_the_hub_equal_to_the_emp")
+    if not calls:
+        raise NotJudged("no PushAuthenticationData reached the hub after the trigger (see the trigger's answer)")
+    verdict.check(
+        all(isinstance(c.body, dict) and c.body.get("ActionType") for c in calls),
+        "EMP-PUSH-AUTH-01",
+        "a PushAuthenticationData names no ActionType",
+        journal_text(calls),
+        reproduce,
+    )
+    verdict.check(
+        all(not c.violations for c in calls),
+        "EMP-PUSH-AUTH-02",
+        "PushAuthenticationData is not schema-valid",
+        "\n".join(str(v) for c in calls for v in c.violations[:5]),
+        reproduce,
+    )
+    if len(calls) < 2:
+        verdict.not_judged("EMP-PUSH-AUTH-05", "only one push reached the hub: two are needed to judge overlap")
+    else:
+        verdict.check(
+            not [c for c in calls if c.concurrent],
+            "EMP-PUSH-AUTH-05",
+            "two PushAuthenticationData requests overlapped (pushes of one operation must be sequential)",
+            journal_text(calls),
+            reproduce,
+        )
+    # A card or contract is the same customer whatever option carries it (an RFID card pushed as
+    # RFIDIdentification is the UID a CPO reads as RFIDMifareFamilyIdentification): compare UIDs and EvcoIDs.
+    declared = {fingerprint(i).split(":", 1)[-1] for _, i in known_identifications(sut)}
+    held = {fingerprint(i).split(":", 1)[-1] for i in hub.state.auth_data.get(sut.provider_id, [])}
+    missing = sorted(declared - held)
+    verdict.check(
+        not missing,
+        "EMP-PUSH-AUTH-04",
+        f"after a fullLoad the hub lacks {len(missing)} identification(s) the EMP declares",
+        f"missing: {missing[:5]}",
+        reproduce,
+    )
+    verdict.conclude()
