@@ -205,6 +205,10 @@ CAUGHT_BY = {
     "cdrs-first-page-only": "EMP-GET-CDR-03",
     "parallel-pushes": "EMP-PUSH-AUTH-05",
     "full-load-missing-identification": "EMP-PUSH-AUTH-04",
+    "retry-refusals": "EMP-ACK-02",
+    "no-retry-on-5xx": "EMP-ACK-03",
+    "ignore-retry-after": "EMP-ACK-05",
+    "endless-retries": "EMP-ACK-04",
 }
 DEFECTS = {name: replace(d, caught_by=CAUGHT_BY.get(name, "")) for name, d in DEFECTS.items()}
 
