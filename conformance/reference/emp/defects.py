@@ -209,6 +209,7 @@ CAUGHT_BY = {
     "no-retry-on-5xx": "EMP-ACK-03",
     "ignore-retry-after": "EMP-ACK-05",
     "endless-retries": "EMP-ACK-04",
+    "timestamp-without-offset": "EMP-OUT-05",
 }
 DEFECTS = {name: replace(d, caught_by=CAUGHT_BY.get(name, "")) for name, d in DEFECTS.items()}
 

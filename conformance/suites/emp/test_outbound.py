@@ -11,7 +11,7 @@ import pytest
 
 from conformance.hub import Call, FakeHub, Fault
 from conformance.hub.state import fingerprint
-from conformance.oicp.ids import provider_key
+from conformance.oicp.ids import provider_key, provider_of_evco
 from conformance.suites.emp.helpers import PULL_DATA, known_identifications, seed_cdrs, seed_evse_data
 from conformance.suites.plugin import requirement
 from conformance.suites.steps import journal_text, of, probed, require_trigger, rerun, settle, trigger, wait_for
@@ -43,13 +43,28 @@ def judge_identity(sut: Sut, calls: list[Call], verdict: Verdict, reproduce: str
             call.summary(),
             reproduce,
         )
+        charset = call.content_type.lower().partition("charset=")[2].strip(' ;"')
         verdict.check(
-            not call.violations,
-            "EMP-OUT-06",
-            f"{call.operation}: the request is not schema-valid",
-            "\n".join(str(v) for v in call.violations[:10]),
+            call.content_type.lower().startswith("application/json") and charset in ("", "utf-8", "utf8"),
+            "EMP-OUT-03",
+            f"{call.operation}: sent as {call.content_type or 'no content type'}, not UTF-8 JSON",
+            call.summary(),
             reproduce,
         )
+        # Which sentence a schema violation breaks: an ID off its pattern (OUT-04), a date/time without
+        # offset (OUT-05), anything else the message tables and OpenAPI define (OUT-06).
+        groups: dict[str, list[str]] = {"EMP-OUT-04": [], "EMP-OUT-05": [], "EMP-OUT-06": []}
+        for v in call.violations:
+            rid = {"pattern": "EMP-OUT-04", "format": "EMP-OUT-05"}.get(v.keyword, "EMP-OUT-06")
+            groups[rid].append(str(v))
+        for rid, found in groups.items():
+            verdict.check(
+                not found,
+                rid,
+                f"{call.operation}: the request breaks the message's definition",
+                "\n".join(found[:10]),
+                reproduce,
+            )
 
 
 def _page(call: Call) -> int | None:
@@ -67,6 +82,9 @@ def _last(call: Call) -> bool:
 @requirement(
     "EMP-OUT-01",
     "EMP-OUT-02",
+    "EMP-OUT-03",
+    "EMP-OUT-04",
+    "EMP-OUT-05",
     "EMP-OUT-06",
     "EMP-EVSE-DATA-01",
     "EMP-EVSE-DATA-02",
@@ -118,10 +136,11 @@ def test_pull_evse_data_reads_every_page_then_asks_for_changes(
             f"missing: {missing[:10]}",
             reproduce,
         )
-    count = len(of(hub.calls(), PULL_DATA))
+    count, every = len(of(hub.calls(), PULL_DATA)), len(hub.calls())
     trigger(sut, hub, verdict, "pull_evse_data", seed + 1)
     wait_for(hub, lambda cs: len(of(cs, PULL_DATA)) > count, sut.retry_window)
-    later = of(settle(hub), PULL_DATA)[count:]
+    judge_identity(sut, settle(hub)[every:], verdict, reproduce)  # the delta pull's LastCall too
+    later = of(hub.calls(), PULL_DATA)[count:]
     if not later:
         for rid in ("EMP-EVSE-DATA-03", "EMP-EVSE-DATA-04"):
             verdict.not_judged(rid, "the second pull trigger made no PullEvseData reach the hub")
@@ -269,7 +288,7 @@ def test_get_charge_detail_records_reads_its_range_page_by_page(
 
 
 @pytest.mark.operation(PUSH_AUTH, service="authdata")
-@requirement("EMP-PUSH-AUTH-01", "EMP-PUSH-AUTH-02", "EMP-PUSH-AUTH-04", "EMP-PUSH-AUTH-05")
+@requirement("EMP-PUSH-AUTH-01", "EMP-PUSH-AUTH-02", "EMP-PUSH-AUTH-04", "EMP-PUSH-AUTH-05", "EMP-OUT-07")
 def test_push_authentication_data_keeps_the_hub_equal_to_the_emp(
     sut: Sut, hub: FakeHub, seed: int, verdict: Verdict
 ) -> None:
@@ -321,6 +340,22 @@ def test_push_authentication_data_keeps_the_hub_equal_to_the_emp(
             journal_text(calls),
             reproduce,
         )
+    evcos = [
+        str(i.get("EvcoID"))
+        for c in calls
+        if isinstance(c.body, dict)
+        for r in (c.body.get("ProviderAuthenticationData") or {}).get("AuthenticationDataRecord", [])
+        for i in (r.get("Identification") or {}).values()
+        if isinstance(i, dict) and i.get("EvcoID")
+    ]
+    foreign = [e for e in evcos if provider_of_evco(e) != provider_key(sut.provider_id)]
+    verdict.check(
+        not foreign,
+        "EMP-OUT-07",
+        f"pushed EvcoIDs of another provider than {sut.provider_id}: {foreign[:5]}",
+        journal_text(calls),
+        reproduce,
+    )
     # A card or contract is the same customer whatever option carries it (an RFID card pushed as
     # RFIDIdentification is the UID a CPO reads as RFIDMifareFamilyIdentification): compare UIDs and EvcoIDs.
     declared = {fingerprint(i).split(":", 1)[-1] for _, i in known_identifications(sut)}
