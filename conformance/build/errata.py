@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_KINDS = ("pattern", "rule", "add", "rename")
+SCHEMA_KINDS = ("pattern", "rule", "add", "rename", "optional")
 
 
 class ErrataError(Exception):
@@ -121,6 +121,19 @@ def _apply_rename(defs: dict[str, Any], e: Erratum) -> int:
     return count
 
 
+def _apply_optional(defs: dict[str, Any], e: Erratum) -> int:
+    """A member the OpenAPI requires but the text makes optional: dropped from `required`."""
+    node = defs.get(e.extra["definition"])
+    if not node:
+        return 0
+    member = e.extra["member"]
+    if member not in node.get("required", []):
+        raise ErrataError(f"erratum {e.id}: {e.extra['definition']} does not require {member} in the official text")
+    node["required"] = [key for key in node["required"] if key != member]
+    _mark(node, e.id)
+    return 1
+
+
 def apply_errata(defs: dict[str, Any], errata: list[Erratum], release: str) -> dict[str, int]:
     """Apply the schema errata of `release` in place; return how many places each changed."""
     applied: dict[str, int] = {}
@@ -135,6 +148,8 @@ def apply_errata(defs: dict[str, Any], errata: list[Erratum], release: str) -> d
             applied[e.id] = RULES[e.extra["rule"]](defs, e)
         elif e.kind == "rename":
             applied[e.id] = applied.get(e.id, 0) + _apply_rename(defs, e)
+        elif e.kind == "optional":
+            applied[e.id] = applied.get(e.id, 0) + _apply_optional(defs, e)
         else:
             applied[e.id] = _apply_add(defs, e)
     return applied

@@ -112,6 +112,8 @@ class Inbound:
         return None
 
     def remote_start(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(body.get("SessionID"), str):  # optional for the EMP (erratum E-R01); Hubject fills it
+            return ack(False, "022", "a RemoteStart from Hubject carries the SessionID Hubject issued", body=body)
         if "RemoteIdentification" not in body.get("Identification", {}):
             return ack(False, "022", "remote start needs RemoteIdentification", body=body)
         with self.world.lock:
