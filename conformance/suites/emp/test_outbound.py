@@ -369,3 +369,92 @@ def test_push_authentication_data_keeps_the_hub_equal_to_the_emp(
         reproduce,
     )
     verdict.conclude()
+
+
+REMOTE_START, REMOTE_STOP = "AuthorizeRemoteStart.hub", "AuthorizeRemoteStop.hub"
+
+
+@pytest.mark.operation(REMOTE_START, service="charging")
+@requirement(
+    "EMP-REMOTE-START-01",
+    "EMP-REMOTE-START-02",
+    "EMP-REMOTE-START-03",
+    "EMP-REMOTE-START-04",
+    "EMP-REMOTE-STOP-01",
+    "EMP-OUT-07",
+)
+def test_remote_start_and_stop(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    require_trigger(sut, "remote_start")
+    known = set(seed_evse_data(hub, sut, 5, seed))  # the EVSEs the hub knows, the declared ones among them
+    evse = sut.evse_ids[0]
+    reproduce = rerun(sut, seed, "test_remote_start_and_stop")
+    trigger(sut, hub, verdict, "remote_start", seed, evse_id=evse)
+    wait_for(hub, lambda cs: bool(of(cs, REMOTE_START)), sut.retry_window)
+    calls = settle(hub)
+    judge_identity(sut, calls, verdict, reproduce)
+    starts = of(calls, REMOTE_START)
+    if not starts:
+        raise NotJudged("no AuthorizeRemoteStart reached the hub after the trigger (see the trigger's answer)")
+    body = starts[0].body if isinstance(starts[0].body, dict) else {}
+    missing = [m for m in ("ProviderID", "EvseID", "Identification") if m not in body]
+    verdict.check(
+        not missing,
+        "EMP-REMOTE-START-01",
+        f"the RemoteStart lacks {', '.join(missing)}",
+        starts[0].summary(),
+        reproduce,
+    )
+    verdict.check(
+        "SessionID" not in body,
+        "EMP-REMOTE-START-02",
+        f"the RemoteStart fills SessionID {body.get('SessionID')} (best practice: leave it to Hubject)",
+        starts[0].summary(),
+        reproduce,
+    )
+    kinds = list((body.get("Identification") or {}).keys())
+    verdict.check(
+        kinds == ["RemoteIdentification"],
+        "EMP-REMOTE-START-03",
+        f"the RemoteStart identifies the customer with {kinds or 'nothing'}, not RemoteIdentification alone",
+        starts[0].summary(),
+        reproduce,
+    )
+    verdict.check(
+        body.get("EvseID") in known,
+        "EMP-REMOTE-START-04",
+        f"the RemoteStart targets EVSE {body.get('EvseID')}, which the hub does not know",
+        starts[0].summary(),
+        reproduce,
+    )
+    evco = ((body.get("Identification") or {}).get("RemoteIdentification") or {}).get("EvcoID")
+    if evco:
+        verdict.check(
+            provider_of_evco(str(evco)) == provider_key(sut.provider_id),
+            "EMP-OUT-07",
+            f"the RemoteStart's EvcoID {evco} is not of provider {sut.provider_id}",
+            starts[0].summary(),
+            reproduce,
+        )
+    accepted = [c for c in starts if c.accepted and isinstance(c.response, dict) and c.response.get("SessionID")]
+    if not accepted or "remote_stop" not in sut.triggers:
+        why = "the hub accepted no RemoteStart" if not accepted else "trigger 'remote_stop' is not declared"
+        verdict.not_judged("EMP-REMOTE-STOP-01", why, None if accepted else "[triggers.remote_stop]")
+        verdict.conclude()
+        return
+    session_id = accepted[0].response["SessionID"]
+    count = len(hub.calls())
+    trigger(sut, hub, verdict, "remote_stop", seed + 1, session_id=session_id, evse_id=evse)
+    wait_for(hub, lambda cs: bool(of(cs[count:], REMOTE_STOP)), sut.retry_window)
+    stops = of(settle(hub)[count:], REMOTE_STOP)
+    if not stops:
+        verdict.add("EMP-REMOTE-STOP-01", "no AuthorizeRemoteStop reached the hub", journal_text(hub.calls()[count:]))
+    for stop in stops:
+        sent = stop.body.get("SessionID") if isinstance(stop.body, dict) else None
+        verdict.check(
+            sent == session_id,
+            "EMP-REMOTE-STOP-01",
+            f"the RemoteStop carries SessionID {sent}, the hub's RemoteStart answer gave {session_id}",
+            stop.summary(),
+            reproduce,
+        )
+    verdict.conclude()
