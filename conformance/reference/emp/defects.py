@@ -210,6 +210,9 @@ CAUGHT_BY = {
     "ignore-retry-after": "EMP-ACK-05",
     "endless-retries": "EMP-ACK-04",
     "timestamp-without-offset": "EMP-OUT-05",
+    "remote-start-own-session-id": "EMP-REMOTE-START-02",
+    "remote-stop-without-hub-session-id": "EMP-REMOTE-STOP-01",
+    "foreign-remote-identification": "EMP-OUT-07",
 }
 DEFECTS = {name: replace(d, caught_by=CAUGHT_BY.get(name, "")) for name, d in DEFECTS.items()}
 
