@@ -89,10 +89,15 @@ class HubState:
 
 
 def fingerprint(identification: dict[str, Any] | None) -> str:
-    """What identifies a customer, ignoring PIN/hash and extras: the kind and its UID or EvcoID."""
+    """What identifies a customer, ignoring PIN/hash and extras: the kind and its UID or EvcoID.
+
+    An RFID card is one card whichever option carries its UID: an EMP pushes it as RFIDIdentification (with
+    its RFIDType), a CPO reads it as RFIDMifareFamilyIdentification (AuthorizeStart allows no other)."""
     if not identification:
         return ""
     kind, value = next(iter(identification.items()))
     if not isinstance(value, dict):
         return kind
+    if kind in ("RFIDMifareFamilyIdentification", "RFIDIdentification"):
+        kind = "RFID"
     return f"{kind}:{value.get('UID') or value.get('EvcoID') or ''}".upper()

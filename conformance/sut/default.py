@@ -167,6 +167,7 @@ sessions = "{{base_url}}/_trigger/state-sessions"
 cdrs = "{{base_url}}/_trigger/state-cdrs"
 evses = "{{base_url}}/_trigger/state-evses"
 notifications = "{{base_url}}/_trigger/state-notifications"
+outcomes = "{{base_url}}/_trigger/state-last-calls"
 
 [triggers.pull_evse_data]
 url = "{{base_url}}/_trigger/pull-evse-data"

@@ -4,12 +4,14 @@ Judged on PullEvseStatus, the one call every EMP makes (online and offline) that
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conformance.hub import FakeHub, Fault
 from conformance.suites.emp.helpers import seed_evse_data
 from conformance.suites.plugin import requirement
-from conformance.suites.steps import journal_text, of, rerun, settle, trigger, wait_for
+from conformance.suites.steps import journal_text, of, probed, rerun, settle, trigger, wait_for
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 
@@ -30,7 +32,7 @@ def _calls(hub: FakeHub, sut: Sut, enough: int) -> list:
 
 
 @pytest.mark.operation(STATUS, service="evsepull")
-@requirement("EMP-ACK-02")
+@requirement("EMP-ACK-01", "EMP-ACK-02")
 def test_definitive_refusal_is_not_resent_unchanged(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
     hub.script(STATUS, always=Fault.result_false("300"))  # partner not found: nothing a retry changes
     _pull(sut, hub, verdict, seed)
@@ -43,6 +45,15 @@ def test_definitive_refusal_is_not_resent_unchanged(sut: Sut, hub: FakeHub, seed
         journal_text(calls),
         rerun(sut, seed, "test_definitive_refusal_is_not_resent_unchanged"),
     )
+    shown = probed(sut, verdict, "outcomes", "EMP-ACK-01", raw=True)
+    if shown is not None:
+        verdict.check(
+            '"300"' in json.dumps(shown),
+            "EMP-ACK-01",
+            "the EMP's outcomes probe does not show the hub's refusal (StatusCode 300)",
+            f"probe {sut.probes['outcomes']}: {json.dumps(shown)[:400]}",
+            rerun(sut, seed, "test_definitive_refusal_is_not_resent_unchanged"),
+        )
     verdict.conclude()
 
 

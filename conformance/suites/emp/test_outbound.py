@@ -288,7 +288,9 @@ def test_get_charge_detail_records_reads_its_range_page_by_page(
 
 
 @pytest.mark.operation(PUSH_AUTH, service="authdata")
-@requirement("EMP-PUSH-AUTH-01", "EMP-PUSH-AUTH-02", "EMP-PUSH-AUTH-04", "EMP-PUSH-AUTH-05", "EMP-OUT-07")
+@requirement(
+    "EMP-PUSH-AUTH-01", "EMP-PUSH-AUTH-02", "EMP-PUSH-AUTH-03", "EMP-PUSH-AUTH-04", "EMP-PUSH-AUTH-05", "EMP-OUT-07"
+)
 def test_push_authentication_data_keeps_the_hub_equal_to_the_emp(
     sut: Sut, hub: FakeHub, seed: int, verdict: Verdict
 ) -> None:
@@ -340,6 +342,24 @@ def test_push_authentication_data_keeps_the_hub_equal_to_the_emp(
             journal_text(calls),
             reproduce,
         )
+    hashed = [
+        i["HashedPIN"]
+        for c in calls
+        if isinstance(c.body, dict)
+        for r in (c.body.get("ProviderAuthenticationData") or {}).get("AuthenticationDataRecord", [])
+        for i in (r.get("Identification") or {}).values()
+        if isinstance(i, dict) and isinstance(i.get("HashedPIN"), dict)
+    ]
+    if hashed:
+        verdict.check(
+            all(h.get("Function") for h in hashed),
+            "EMP-PUSH-AUTH-03",
+            "a pushed HashedPIN does not name the hash function it was made with",
+            journal_text(calls),
+            reproduce,
+        )
+    else:
+        verdict.not_judged("EMP-PUSH-AUTH-03", "the EMP pushed no HashedPIN", applies=False)
     evcos = [
         str(i.get("EvcoID"))
         for c in calls
