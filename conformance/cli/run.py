@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--shape",
         default=None,
-        help="deployment shape of the bundled reference CPO (see `oicp-conformance reference --help`; "
+        help="deployment shape of the bundled reference (see `oicp-conformance reference --help`; "
         "default: official); only without --sut",
     )
     p.set_defaults(run=run)
@@ -94,8 +94,8 @@ def check_arguments(args: argparse.Namespace) -> None:
         )
     shape = getattr(args, "shape", None)
     mode = getattr(args, "mode", None)
-    if args.role == "emp" and shape:
-        raise UsageError("--shape sets up the bundled reference CPO; the reference EMP takes --mode")
+    if args.role == "emp" and shape == "forward":
+        raise UsageError("the reference EMP's forward shape is not judged by the EMP suite yet; choose another shape")
     if args.role == "cpo" and mode:
         raise UsageError("--mode is an EMP's (online or offline); a CPO has none")
     if args.sut is not None:
@@ -120,7 +120,10 @@ def check_arguments(args: argparse.Namespace) -> None:
     if args.release and args.release != "2.3":
         raise UsageError(f"the bundled reference {args.role.upper()} speaks OICP 2.3; test 2.2 with your own --sut")
     if shape:
-        from conformance.reference.cpo.shapes import SHAPES
+        if args.role == "emp":
+            from conformance.reference.emp.shapes import SHAPES
+        else:
+            from conformance.reference.cpo.shapes import SHAPES
 
         if shape not in SHAPES:
             raise UsageError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")

@@ -16,15 +16,21 @@ class Started:
     command: str  # how a user starts the same reference by hand (for reproduce commands)
 
 
-def start_reference_emp(hub_port: int, mode: str = "online", defects: tuple[str, ...] = ()) -> Started:
-    """The reference EMP on loopback in `mode`, with `defects` planted, and the declaration describing it."""
-    from conformance.reference.emp import Config, ReferenceEmp
+def start_reference_emp(
+    hub_port: int, mode: str = "online", defects: tuple[str, ...] = (), shape: str = "official"
+) -> Started:
+    """The reference EMP on loopback in `mode` and `shape`, with `defects` planted, and its declaration."""
+    from conformance.reference.emp import ReferenceEmp
+    from conformance.reference.emp.shapes import SHAPES
     from conformance.sut.default import reference_emp_declaration
 
     hub_url = f"http://127.0.0.1:{hub_port}/api/oicp"
-    emp = ReferenceEmp(Config(hub_url=hub_url, mode=mode, defects=frozenset(defects)))
+    settings = {"hub_url": hub_url, "defects": frozenset(defects)}
+    if shape != "offline":
+        settings["mode"] = mode
+    emp = ReferenceEmp(SHAPES[shape].build(**settings))
     url = emp.start()
-    text = reference_emp_declaration(url, hub_port, mode)
+    text = reference_emp_declaration(url, hub_port, mode, shape=shape)
     port = url.rsplit(":", 1)[1]
     command = f"oicp-conformance reference emp --port {port} --hub {hub_url} --mode {mode}"
     command += "".join(f" --defect {d}" for d in defects)

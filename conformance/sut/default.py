@@ -204,13 +204,38 @@ EMP_FEATURES_BY_MODE = {
 }
 
 
-def reference_emp_declaration(base_url: str, hub_port: int, mode: str = "online", release: str = "2.3") -> str:
-    """The reference EMP's declaration, as `oicp-conformance reference emp --print-sut` prints it."""
-    return EMP_TEMPLATE.format(
-        title="" if mode == "online" else " (offline)",
+EMP_CUSTOM = """
+[inbound.authorize_start]
+url = "{base_url}/oicp/authorize-start?operator={{operatorID}}"
+
+[inbound.authorize_stop]
+url = "{base_url}/oicp/authorize-stop?operator={{operatorID}}"
+
+[inbound.charge_detail_record]
+url = "{base_url}/oicp/charge-detail-record?operator={{operatorID}}"
+
+[inbound.charging_notification]
+url = "{base_url}/oicp/charging-notifications"
+"""
+
+
+def reference_emp_declaration(
+    base_url: str, hub_port: int, mode: str = "online", release: str = "2.3", shape: str = "official"
+) -> str:
+    """The reference EMP's declaration in `shape` (a name of conformance.reference.emp.shapes), as
+    `oicp-conformance reference emp --print-sut` prints it."""
+    from conformance.reference.emp.shapes import SHAPES
+
+    config = SHAPES[shape].build()
+    mode = config.mode if shape == "offline" else mode
+    text = EMP_TEMPLATE.format(
+        title=("" if mode == "online" else " (offline)") + ("" if shape == "official" else f", shape {shape}"),
         release=release,
         mode=mode,
         base_url=base_url,
         hub_port=hub_port,
         features=EMP_FEATURES_BY_MODE[mode],
     )
+    if config.custom_urls and mode == "online":
+        text += EMP_CUSTOM.format(base_url=base_url)
+    return text
