@@ -277,7 +277,9 @@ def test_invalid_requests_are_refused(sut: Sut, ids: IdSource, verdict: Verdict)
     online_only(sut)
     known = known_identifications(sut)
     pins = hub_pins(sut, known[0][1] if known else None)
-    for op_id in (AUTH_START, CDR):
+    # The requests an EMP decides on; a notification only informs, and no sentence asks the EMP to refuse one.
+    served = [AUTH_START, CDR] + ([AUTH_STOP] if sut.has("authorize_stop") else [])
+    for op_id in served:
         for drawn in broken_requests(ids, op_id, sut.release, pins):
             if drawn.mutation == "path-id-mismatch":
                 continue  # the path names the CPO's operator, which the EMP has no reason to compare
