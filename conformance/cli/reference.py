@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 from urllib.parse import urlparse
 
 from conformance.cli.errors import EXIT_OK, UsageError, port_number
@@ -41,10 +42,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--shape",
-        choices=list(SHAPES),
         default="official",
         metavar="SHAPE",
-        help=f"how the backend is built: {', '.join(SHAPES)} (listed below; default official)",
+        help=f"how the backend is built: for a CPO {', '.join(SHAPES)} (listed below); for an EMP official, "
+        "custom-urls, forward, relay, queue, offline, lenient (default official)",
     )
     p.add_argument("--defect", action="append", default=[], help="plant a named defect (see `defects --list`)")
     p.add_argument(
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_emp(args, port, hub_port)
     if unknown := [d for d in args.defect if d not in DEFECTS]:
         raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --list` names them")
+    if args.shape not in SHAPES:
+        raise UsageError(f"unknown shape {args.shape!r} for the reference CPO; known: {', '.join(SHAPES)}")
     shape = SHAPES[args.shape]
     config = shape.build(
         hub_url=args.hub,
@@ -96,9 +99,18 @@ def run(args: argparse.Namespace) -> int:
         return _print_sut(args, port, hub_host, hub_port, hub_prefix)
     from conformance.reference.cpo.app import ReferenceCpo
 
-    cpo = ReferenceCpo(config)
+    return _serve(
+        ReferenceCpo(config),
+        port,
+        f"reference CPO {config.operator_id} on {{url}}, hub {args.hub}, shape {args.shape}, "
+        f"defects: {', '.join(args.defect) or 'none'} (Ctrl-C stops)",
+    )
+
+
+def _serve(server: Any, port: int, started: str) -> int:
+    """Serve a reference on 127.0.0.1:`port` until Ctrl-C or SIGTERM; `started` is printed with its {url}."""
     try:
-        url = cpo.start(port=port)
+        url = server.start(port=port)
     except OSError as exc:
         reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
         raise UsageError(f"cannot listen on 127.0.0.1:{port}: {reason}") from None
@@ -109,14 +121,10 @@ def run(args: argparse.Namespace) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
-    print(
-        f"reference CPO {config.operator_id} on {url}, hub {args.hub}, shape {args.shape}, "
-        f"defects: {', '.join(args.defect) or 'none'} (Ctrl-C stops)",
-        flush=True,
-    )
+    print(started.format(url=url), flush=True)
     while not stop.wait(0.5):
         pass
-    cpo.stop()
+    server.stop()
     print("stopped", file=sys.stderr)
     return EXIT_OK
 
@@ -143,44 +151,31 @@ def _print_sut(args: argparse.Namespace, port: int, hub_host: str, hub_port: int
 
 def _run_emp(args: argparse.Namespace, port: int, hub_port: int) -> int:
     """The reference EMP (online or offline), or its declaration with --print-sut."""
-    from conformance.reference.emp import Config, ReferenceEmp
+    from conformance.reference.emp import ReferenceEmp
     from conformance.reference.emp.defects import DEFECTS
     from conformance.sut.default import reference_emp_declaration
 
     if unknown := [d for d in args.defect if d not in DEFECTS]:
         raise UsageError(f"unknown defect(s) {unknown}; `oicp-conformance defects --role emp --list` names them")
-    if args.shape != "official" or args.custom_urls or args.api_key:
-        raise UsageError(
-            "--shape, --custom-urls and --api-key set up the reference CPO; the reference EMP takes --mode"
-        )
-    config = Config(hub_url=args.hub, mode=args.mode, defects=frozenset(args.defect))
+    if args.custom_urls or args.api_key:
+        raise UsageError("--custom-urls and --api-key set up the reference CPO; the EMP's shapes say where it serves")
+    from conformance.reference.emp.shapes import SHAPES as EMP_SHAPES
+
+    if args.shape not in EMP_SHAPES:
+        raise UsageError(f"unknown shape {args.shape!r} for the reference EMP; known: {', '.join(EMP_SHAPES)}")
+    mode = "offline" if args.shape == "offline" else args.mode
+    config = EMP_SHAPES[args.shape].build(hub_url=args.hub, mode=mode, defects=frozenset(args.defect))
     for name in args.defect:
         if why := DEFECTS[name].why_not(config):
-            raise UsageError(f"defect {name} does not apply to the {args.mode} reference EMP: {why}")
+            raise UsageError(f"defect {name} does not apply to the {mode} reference EMP: {why}")
     if args.print_sut:
-        print(reference_emp_declaration(f"http://127.0.0.1:{port}", hub_port, args.mode).lstrip("\n"), end="")
+        text = reference_emp_declaration(f"http://127.0.0.1:{port}", hub_port, mode, shape=args.shape)
+        print(text.lstrip("\n"), end="")
         return EXIT_OK
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would drown the output
-    emp = ReferenceEmp(config)
-    try:
-        url = emp.start(port=port)
-    except OSError as exc:
-        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
-        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {reason}") from None
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, on_signal)
-    print(
-        f"reference EMP {config.provider_id} ({args.mode}) on {url}, hub {args.hub}, "
+    return _serve(
+        ReferenceEmp(config),
+        port,
+        f"reference EMP {config.provider_id} ({mode}) on {{url}}, hub {args.hub}, shape {args.shape}, "
         f"defects: {', '.join(args.defect) or 'none'} (Ctrl-C stops)",
-        flush=True,
     )
-    while not stop.wait(0.5):
-        pass
-    emp.stop()
-    print("stopped", file=sys.stderr)
-    return EXIT_OK

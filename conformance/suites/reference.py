@@ -33,6 +33,7 @@ def start_reference_emp(
     text = reference_emp_declaration(url, hub_port, mode, shape=shape)
     port = url.rsplit(":", 1)[1]
     command = f"oicp-conformance reference emp --port {port} --hub {hub_url} --mode {mode}"
+    command += f" --shape {shape}" if shape != "official" else ""
     command += "".join(f" --defect {d}" for d in defects)
     return Started(parse(tomllib.loads(text), f"(bundled reference EMP, {mode})"), emp.stop, command)
 

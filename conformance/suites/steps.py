@@ -149,3 +149,40 @@ def probed(sut: Sut, verdict: Verdict, name: str, requirement: str, raw: bool = 
     except ProbeError as exc:
         verdict.not_judged(requirement, str(exc), declare=f"[probes] {name}")
         return None
+
+
+# --- how a SUT handles the hub's answers: the same judgement for a CPO's pushes and an EMP's pulls -------
+
+
+def judge_not_resent(verdict: Verdict, calls: list[Call], rid: str, what: str, reproduce: str) -> None:
+    """A definitive refusal is not sent again unchanged (a changed request may follow)."""
+    again = [c for c in calls[1:] if c.body == calls[0].body]
+    verdict.check(
+        not again, rid, f"{what} was sent again unchanged {len(again)} time(s)", journal_text(calls), reproduce
+    )
+
+
+def judge_retry_after(verdict: Verdict, calls: list[Call], wait: float, rid: str, what: str, reproduce: str) -> None:
+    """After HTTP 429 with Retry-After: `wait` the call is tried again, and not before `wait` has passed."""
+    if verdict.check(
+        len(calls) >= 2, rid, f"after HTTP 429 {what} was not tried again", journal_text(calls), reproduce
+    ):
+        gap = calls[1].at - calls[0].at
+        verdict.check(
+            gap >= wait - 0.05,
+            rid,
+            f"retried {gap:.2f} s after a 429 with Retry-After: {wait:g}",
+            journal_text(calls),
+            reproduce,
+        )
+
+
+def judge_bounded(verdict: Verdict, sut: Sut, calls: list[Call], rid: str, reproduce: str) -> None:
+    """Against a hub that always fails, no more attempts than the declared retries allow."""
+    verdict.check(
+        len(calls) <= sut.max_retries + 1,
+        rid,
+        f"{len(calls)} attempts against a failing hub; the declaration allows {sut.max_retries} retries",
+        journal_text(calls),
+        reproduce,
+    )
