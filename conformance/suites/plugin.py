@@ -99,12 +99,28 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _same_role(config, items)
     wanted = set(config.getoption("oicp_requirement") or [])
     if not wanted:
         return
     keep = [i for i in items if (m := i.get_closest_marker("requirement")) is None or wanted & set(m.args)]
     config.hook.pytest_deselected(items=[i for i in items if i not in keep])
     items[:] = keep
+
+
+def _same_role(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A CPO declaration never runs the EMP suite (nor the other way round): stop before any test."""
+    names = [getattr(getattr(i, "module", None), "__name__", "") for i in items]
+    suites = {n.split(".")[2] for n in names if n.startswith("conformance.suites.") and n.count(".") >= 3}
+    path = config.getoption("oicp_sut", None)
+    role = config.getoption("oicp_role", "cpo")
+    if path:
+        try:
+            role = load(Path(path)).role
+        except Exception:  # the sut fixture reports a broken declaration with its own words
+            return
+    if suites and suites != {role}:
+        pytest.exit(f"the SUT's role is {role}, but this runs the {'/'.join(sorted(suites))} suite", 2)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
