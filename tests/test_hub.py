@@ -515,3 +515,17 @@ def test_prefix_is_configurable(prefix: str, path: str) -> None:
             f"http://127.0.0.1:{hub.port}/api/oicp/evsepush/v21/operators/{OP}/status-records", json=body, timeout=5
         )
         assert wrong.status_code == 404
+
+
+def test_a_delta_pull_returns_only_what_changed_since_last_call(fake_hub: FakeHub) -> None:
+    """PullEvseData with LastCall answers the EVSEs whose data changed after it, not the whole store."""
+    post(fake_hub, "PushEvseData.hub", push("fullLoad", EVSE, "DE*ABC*E2*1"), operatorID=OP)
+    time.sleep(1.1)  # LastCall has whole seconds
+    since = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    time.sleep(1.1)
+    post(fake_hub, "PushEvseData.hub", push("update", "DE*ABC*E2*1"), operatorID=OP)
+    pull = {"ProviderID": PROV, "GeoCoordinatesResponseFormat": "DecimalDegree", "LastCall": since}
+    answer = post(fake_hub, "PullEvseData.hub", pull, providerID=PROV).json()
+    assert [r["EvseID"] for r in answer["content"]] == ["DE*ABC*E2*1"]
+    full = post(fake_hub, "PullEvseData.hub", {k: v for k, v in pull.items() if k != "LastCall"}, providerID=PROV)
+    assert len(full.json()["content"]) == 2

@@ -7,6 +7,7 @@ the handlers of forwarded operations ask the partner and pass its answer on, as 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -201,6 +202,7 @@ def push_evse_data(x: Context) -> Any:
     key = operator_key(data["OperatorID"]) or data["OperatorID"]
     with x.state.lock:
         _apply(x.state.evse_data.setdefault(key, {}), x.body["ActionType"], records)
+        x.state.evse_changed.update(dict.fromkeys(records, time.time()))
         x.state.operator_names[key] = (data["OperatorID"], data.get("OperatorName", ""))
     return _ack(x)
 
@@ -315,6 +317,11 @@ def _paging(x: Context, total: int) -> tuple[int, int]:
 @handles("PullEvseData")
 def pull_evse_data(x: Context) -> Any:
     rows = _records(x, x.body.get("OperatorIds"))
+    if isinstance(x.body.get("LastCall"), str):  # a delta pull: only what changed since the EMP's last pull
+        since = parse(x.body["LastCall"]).timestamp()
+        with x.state.lock:
+            changed = {e for e, at in x.state.evse_changed.items() if at > since}
+        rows = [row for row in rows if row[2].get("EvseID") in changed]
     if x.release == "2.2":
         grouped: dict[str, Any] = {}
         for operator_id, name, record in rows:

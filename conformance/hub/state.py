@@ -64,6 +64,7 @@ class HubState:
             self.partners = copy.deepcopy(self._declared)
             self.sessions: dict[str, Session] = {}
             self.evse_data: dict[str, dict[str, dict[str, Any]]] = {}  # operator key -> EvseID -> record
+            self.evse_changed: dict[str, float] = {}  # EvseID -> when its data last changed (epoch seconds)
             self.operator_names: dict[str, tuple[str, str]] = {}  # operator key -> (OperatorID, OperatorName)
             self.evse_status: dict[str, dict[str, str]] = {}  # operator key -> EvseID -> status
             self.auth_data: dict[str, list[dict[str, Any]]] = {}  # ProviderID -> identifications

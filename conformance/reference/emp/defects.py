@@ -213,6 +213,7 @@ CAUGHT_BY = {
     "remote-start-own-session-id": "EMP-REMOTE-START-02",
     "remote-stop-without-hub-session-id": "EMP-REMOTE-STOP-01",
     "foreign-remote-identification": "EMP-OUT-07",
+    "delta-as-full-load": "EMP-EVSE-DATA-02",
 }
 DEFECTS = {name: replace(d, caught_by=CAUGHT_BY.get(name, "")) for name, d in DEFECTS.items()}
 

@@ -4,6 +4,7 @@ The steps both roles share live in `conformance.suites.steps`."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from conformance.strategies import Case, Pins
@@ -88,7 +89,20 @@ def seed_evse_data(hub: Any, sut: Sut, count: int, seed: int) -> list[str]:
         hub.state.evse_data[key] = {r["EvseID"]: r for r in records}
         hub.state.operator_names[key] = (sut.operator_id, "OICP conformance suite")
         hub.state.evse_status[key] = {r["EvseID"]: "Available" for r in records}
+        # There since before this test: a delta pull returns them only once they change.
+        hub.state.evse_changed.update(dict.fromkeys(hub.state.evse_data[key], time.time() - 60))
     return [r["EvseID"] for r in records]
+
+
+def change_evse_data(hub: Any, sut: Sut, evse_ids: list[str]) -> None:
+    """Change some EVSEs in the hub's store now, as a CPO's update push would: a delta pull returns them."""
+    from conformance.oicp.ids import operator_key
+
+    key = operator_key(sut.operator_id) or sut.operator_id
+    with hub.state.lock:
+        for evse in evse_ids:
+            hub.state.evse_data[key][evse]["HotlinePhoneNumber"] = "+4930999999"
+            hub.state.evse_changed[evse] = time.time()
 
 
 def seed_cdrs(hub: Any, sut: Sut, count: int, seed: int, start: Any, end: Any) -> list[str]:

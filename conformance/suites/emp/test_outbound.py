@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,13 @@ import pytest
 from conformance.hub import Call, FakeHub, Fault
 from conformance.hub.state import fingerprint
 from conformance.oicp.ids import provider_key, provider_of_evco
-from conformance.suites.emp.helpers import PULL_DATA, known_identifications, seed_cdrs, seed_evse_data
+from conformance.suites.emp.helpers import (
+    PULL_DATA,
+    change_evse_data,
+    known_identifications,
+    seed_cdrs,
+    seed_evse_data,
+)
 from conformance.suites.plugin import requirement
 from conformance.suites.steps import journal_text, of, probed, require_trigger, rerun, settle, trigger, wait_for
 from conformance.suites.verdicts import NotJudged, Verdict
@@ -137,6 +144,8 @@ def test_pull_evse_data_reads_every_page_then_asks_for_changes(
             reproduce,
         )
     count, every = len(of(hub.calls(), PULL_DATA)), len(hub.calls())
+    time.sleep(1.1)  # LastCall has whole seconds: the change must come after it
+    change_evse_data(hub, sut, stored[:3])
     trigger(sut, hub, verdict, "pull_evse_data", seed + 1)
     wait_for(hub, lambda cs: len(of(cs, PULL_DATA)) > count, sut.retry_window)
     judge_identity(sut, settle(hub)[every:], verdict, reproduce)  # the delta pull's LastCall too
@@ -146,6 +155,17 @@ def test_pull_evse_data_reads_every_page_then_asks_for_changes(
             verdict.not_judged(rid, "the second pull trigger made no PullEvseData reach the hub")
         verdict.conclude()
         return
+    held = probed(sut, verdict, "evses", "EMP-EVSE-DATA-02", raw=True)
+    if held is not None:  # the delta carried 3 EVSEs: the other 42 are still the EMP's
+        missing = sorted(set(stored) - set(_evse_ids(held)))
+        verdict.check(
+            not missing,
+            "EMP-EVSE-DATA-02",
+            f"after a delta pull the EMP holds {len(set(stored)) - len(missing)} of the hub's {len(stored)} EVSEs "
+            "(a delta answer is no full set)",
+            f"missing: {missing[:10]}",
+            reproduce,
+        )
     body = later[0].body if isinstance(later[0].body, dict) else {}
     last_call = body.get("LastCall")
     verdict.check(
