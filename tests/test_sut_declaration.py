@@ -63,3 +63,22 @@ def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
         load(broken)
     with pytest.raises(ConfigError, match="no such file"):
         load(tmp_path / "absent.toml")
+
+
+def test_a_din_operator_in_a_declared_query_keeps_its_plus() -> None:
+    """The suite's inbound client fills a declared URL as the hub's client does (conformance.wire.fill)."""
+    from conformance.catalog import load_release
+    from conformance.sut import parse
+    from conformance.sut.client import url_for
+
+    sut = parse(
+        {
+            "role": "cpo",
+            "base_url": "http://127.0.0.1:1",
+            "operator_id": "+49*536",
+            "evse_ids": ["+49*536*1*1"],
+            "inbound": {"remote_start": {"url": "http://127.0.0.1:1/start?op={operatorID}&p={providerID}"}},
+        }
+    )
+    url = url_for(sut, load_release("2.3").operation("AuthorizeRemoteStart.cpo"), {})
+    assert url == "http://127.0.0.1:1/start?op=%2B49*536&p=DE-DCB"

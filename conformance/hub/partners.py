@@ -9,21 +9,22 @@ verdict's material, recorded as an "out" `Call` in the same journal as the calls
 from __future__ import annotations
 
 import json
-import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from conformance.catalog import Operation, load_release
 from conformance.hub.journal import Call, Journal
 from conformance.validation import Violation, validate
+from conformance.wire import AnswerView, curl, fill
+
+__all__ = ["Exchange", "PartnerClient", "curl", "fill"]
 
 DEFAULT_TIMEOUT = 10.0  # OICP 2.3 best practice: "a request run time of under 10 seconds including network roundtrip"
-CURL_BODY_LIMIT = 4000  # bytes of body beyond which the curl reads it from a file
 
 
 class RouteLike(Protocol):
@@ -34,7 +35,7 @@ class RouteLike(Protocol):
 
 
 @dataclass
-class Exchange:
+class Exchange(AnswerView):
     """One hub -> partner call: what was sent, what came back (status None: nothing did), how it was judged."""
 
     operation: str
@@ -59,50 +60,6 @@ class Exchange:
     def ok(self) -> bool:
         """HTTP 200 with an answer that conforms to the operation's response schema."""
         return self.answered and not self.violations
-
-    @property
-    def result(self) -> Any:
-        return self.body.get("Result") if isinstance(self.body, dict) else None
-
-    @property
-    def code(self) -> str | None:
-        status = self.body.get("StatusCode") if isinstance(self.body, dict) else None
-        return status.get("Code") if isinstance(status, dict) else None
-
-    def describe(self) -> str:
-        if self.status is None:
-            return f"no answer after {self.elapsed:.1f} s ({self.error})"
-        return f"HTTP {self.status} after {self.elapsed:.2f} s: {self.text[:500]}"
-
-
-def curl(
-    url: str,
-    payload: bytes,
-    content_type: str = "application/json",
-    headers: Mapping[str, str] | None = None,
-    redacted: Mapping[str, str] | None = None,
-) -> str:
-    """A copy-paste command; header values show as their ${VAR} or <redacted>, never as themselves
-    (as `conformance.sut.client.curl`: every declared header may be a secret)."""
-    head = f"curl -sS -X POST {shlex.quote(url)} -H {shlex.quote('Content-Type: ' + content_type)}"
-    for name, value in (headers or {}).items():
-        shown = (redacted or {}).get(value, "<redacted>")
-        if "${" in shown:  # double quotes, so the shell fills in the variable from the environment
-            head += ' -H "' + f"{name}: {shown}".replace('"', '\\"') + '"'
-        else:
-            head += f" -H {shlex.quote(f'{name}: ' + shown)}"
-    if len(payload) > CURL_BODY_LIMIT:
-        return f"{head} --data-binary @body.json   # body: {len(payload)} bytes"
-    return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
-
-
-def fill(template: str, params: Mapping[str, str]) -> str:
-    """`{operatorID}`/`{providerID}` filled in a URL: quoted for the path, and in the query with `+` escaped
-    (a DIN operator `+49*536` must not arrive as ` 49*536`)."""
-    path, sep, query = template.partition("?")
-    path = path.format(**{k: quote(v, safe="*+-") for k, v in params.items()})
-    query = query.format(**{k: quote(v, safe="*-") for k, v in params.items()})
-    return path + sep + query
 
 
 class PartnerClient:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import shlex
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from conformance.catalog import Operation
 from conformance.strategies import Case
 from conformance.sut.declaration import Sut
+from conformance.wire import AnswerView, fill
+from conformance.wire import curl as wire_curl
 
 
 @dataclass
-class Answer:
+class Answer(AnswerView):
     """The SUT's answer (status None: none came) and how to ask again by hand."""
 
     status: int | None
@@ -27,27 +27,13 @@ class Answer:
     error: str | None
     curl: str
 
-    @property
-    def result(self) -> Any:
-        return self.body.get("Result") if isinstance(self.body, dict) else None
-
-    @property
-    def code(self) -> str | None:
-        status = self.body.get("StatusCode") if isinstance(self.body, dict) else None
-        return status.get("Code") if isinstance(status, dict) else None
-
-    def describe(self) -> str:
-        if self.status is None:
-            return f"no answer after {self.elapsed:.1f} s ({self.error})"
-        return f"HTTP {self.status} after {self.elapsed:.2f} s: {self.text[:500]}"
-
 
 def url_for(sut: Sut, op: Operation, params: dict[str, str]) -> str:
     """The declared URL of the operation, else the official path template under base_url."""
     values = {"operatorID": sut.operator_id, "providerID": sut.provider_id, **params}
     route = sut.inbound.get(op.id)
     if route is not None:
-        return route.url.format(**{k: quote(v, safe="*+-") for k, v in values.items()})
+        return fill(route.url, values)
     return sut.base_url + op.path.format(**values)
 
 
@@ -57,18 +43,8 @@ def headers_for(sut: Sut, op: Operation) -> dict[str, str]:
 
 
 def curl(url: str, case: Case, headers: dict[str, str] | None = None, redacted: dict[str, str] | None = None) -> str:
-    """A copy-paste command; secrets show as their ${VAR} or <redacted>, never as their value."""
-    payload = case.payload()
-    head = f"curl -sS -X POST {shlex.quote(url)} -H {shlex.quote('Content-Type: ' + case.content_type)}"
-    for name, value in (headers or {}).items():
-        shown = (redacted or {}).get(value, "<redacted>")
-        if "${" in shown:  # double quotes, so the shell fills in the variable from the environment
-            head += ' -H "' + f"{name}: {shown}".replace('"', '\\"') + '"'
-        else:
-            head += f" -H {shlex.quote(f'{name}: ' + shown)}"
-    if len(payload) > 4000:
-        return f"{head} --data-binary @body.json   # body: {len(payload)} bytes ({case.describe()})"
-    return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
+    """A copy-paste command for a case; secrets show as their ${VAR} or <redacted>, never as their value."""
+    return wire_curl(url, case.payload(), case.content_type, headers, redacted, note=case.describe())
 
 
 def poke(sut: Sut, op: Operation) -> tuple[str, httpx.Response | None, str | None]:

@@ -1,0 +1,67 @@
+"""What both directions of a call share: the URL of a partner operation, the copy-paste curl, and how an
+answer reads. The suite calls the SUT (`conformance.sut.client`) and the fake hub calls partners
+(`conformance.hub.partners`) the same way, so a failure looks the same whichever side made the call."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+CURL_BODY_LIMIT = 4000  # bytes of body beyond which the curl reads it from a file
+
+
+def fill(template: str, params: Mapping[str, str]) -> str:
+    """`{operatorID}`/`{providerID}` filled in a URL: quoted for the path, and in the query with `+` escaped
+    (a DIN operator `+49*536` must not arrive as ` 49*536`)."""
+    path, sep, query = template.partition("?")
+    path = path.format(**{k: quote(v, safe="*+-") for k, v in params.items()})
+    query = query.format(**{k: quote(v, safe="*-") for k, v in params.items()})
+    return path + sep + query
+
+
+def curl(
+    url: str,
+    payload: bytes,
+    content_type: str = "application/json",
+    headers: Mapping[str, str] | None = None,
+    redacted: Mapping[str, str] | None = None,
+    note: str = "",
+) -> str:
+    """A copy-paste command; header values show as their ${VAR} or <redacted>, never as themselves (every
+    declared header may be a secret). `note` goes beside a body too large to paste."""
+    head = f"curl -sS -X POST {shlex.quote(url)} -H {shlex.quote('Content-Type: ' + content_type)}"
+    for name, value in (headers or {}).items():
+        shown = (redacted or {}).get(value, "<redacted>")
+        if "${" in shown:  # double quotes, so the shell fills in the variable from the environment
+            head += ' -H "' + f"{name}: {shown}".replace('"', '\\"') + '"'
+        else:
+            head += f" -H {shlex.quote(f'{name}: ' + shown)}"
+    if len(payload) > CURL_BODY_LIMIT:
+        return f"{head} --data-binary @body.json   # body: {len(payload)} bytes" + (f" ({note})" if note else "")
+    return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
+
+
+class AnswerView:
+    """How an OICP answer reads, for an object with `status`, `body`, `text`, `elapsed` and `error`."""
+
+    status: int | None
+    body: Any
+    text: str
+    elapsed: float
+    error: str | None
+
+    @property
+    def result(self) -> Any:
+        return self.body.get("Result") if isinstance(self.body, dict) else None
+
+    @property
+    def code(self) -> str | None:
+        status = self.body.get("StatusCode") if isinstance(self.body, dict) else None
+        return status.get("Code") if isinstance(status, dict) else None
+
+    def describe(self) -> str:
+        if self.status is None:
+            return f"no answer after {self.elapsed:.1f} s ({self.error})"
+        return f"HTTP {self.status} after {self.elapsed:.2f} s: {self.text[:500]}"
