@@ -5,7 +5,6 @@ repository); every requirement says for which kind of EMP it holds, and an offli
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,10 @@ from conformance.suites.emp_requirements import (
     ONLINE,
 )
 from conformance.suites.requirements import Requirement
-from tests.test_requirements import HEADING, MUST_WORDS, SHOULD_WORDS, normalise
+from tests.test_requirements import MUST_WORDS, SHOULD_WORDS, normalise, sections
 
 SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "oicp-spec" / "spec-2.3" / "emp"
-CHAPTER_FILES = {"EMP 1": "01_*.asciidoc", "EMP 2": "02_*.asciidoc", "EMP 3": "03_*.asciidoc"}
+CHAPTERS = ("EMP 1", "EMP 2", "EMP 3")
 
 # The CPO suite's MUST words, plus two verbs of the EMP text that carry the same demand (see the module docstring of
 # conformance.suites.emp_requirements): "Each message requires a response ...", "The time needs to be delivered ...".
@@ -56,20 +55,6 @@ def says_must(quote: str) -> bool:
     return bool(MUST_WORDS.search(quote) or EMP_MUST_VERBS.search(quote))
 
 
-@cache
-def sections(chapter: str) -> dict[str, str]:
-    """Section heading -> the normalised text under it, for one EMP chapter of the spec checkout."""
-    [path] = SPEC.glob(CHAPTER_FILES[chapter])
-    found: dict[str, list[str]] = {}
-    current = ""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if match := HEADING.match(line):
-            current = normalise(match.group(1))
-            continue
-        found.setdefault(current, []).append(line)
-    return {heading: normalise("\n".join(lines)) for heading, lines in found.items()}
-
-
 @pytest.mark.parametrize("req", [r for r in EMP.values() if r.strength == "MUST"], ids=lambda r: r.id)
 def test_every_must_quotes_a_must_sentence(req: Requirement) -> None:
     assert req.quote, f"{req.id} is a MUST without a quoted sentence"
@@ -92,7 +77,7 @@ def test_every_practice_says_where_it_comes_from(req: Requirement) -> None:
 
 def test_ids_chapters_and_features() -> None:
     assert EMP and all(rid == r.id and rid.startswith("EMP-") for rid, r in EMP.items())
-    assert {r.chapter for r in QUOTED} <= set(CHAPTER_FILES)
+    assert {r.chapter for r in QUOTED} <= set(CHAPTERS)
     assert {r.feature for r in EMP.values()} - {None} <= set(FEATURES)
     for r in EMP.values():
         assert r.fails_verdict is (r.strength == "MUST") and r.blocks(strict=True)

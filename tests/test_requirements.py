@@ -16,7 +16,6 @@ from conformance.strategies.mutations import MUTATIONS
 from conformance.suites.requirements import CPO, MUTATION_REQUIREMENT, Requirement
 
 SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "oicp-spec" / "spec-2.3" / "cpo"
-CHAPTER_FILES = {"CPO 1": "01_*.asciidoc", "CPO 2": "02_*.asciidoc", "CPO 3": "03_*.asciidoc"}
 
 MUST_WORDS = re.compile(r"\b(must|mandatory|required|has to|shall)\b", re.IGNORECASE)
 SHOULD_WORDS = re.compile(r"\b(should|best practice|tip|please|recommend\w*)\b", re.IGNORECASE)
@@ -36,8 +35,9 @@ def normalise(text: str) -> str:
 
 @cache
 def sections(chapter: str) -> dict[str, str]:
-    """Section heading -> the normalised text under it, for one chapter of the spec checkout."""
-    [path] = SPEC.glob(CHAPTER_FILES[chapter])
+    """Section heading -> the normalised text under it, for one chapter ("CPO 2", "EMP 1") of the spec checkout."""
+    role, number = chapter.split()
+    [path] = (SPEC.parent / role.lower()).glob(f"0{number}_*.asciidoc")
     found: dict[str, list[str]] = {}
     current = ""
     for line in path.read_text(encoding="utf-8").splitlines():
