@@ -23,7 +23,7 @@ from conformance.suites.emp.helpers import (
 )
 from conformance.suites.plugin import requirement
 from conformance.suites.requirements import MUTATION_REQUIREMENT
-from conformance.suites.steps import ack_problems, call_inbound, probed
+from conformance.suites.steps import ack_problems, call_inbound, expect_ack, probed
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 
@@ -213,13 +213,13 @@ def test_cdr_of_an_unknown_session_is_refused(sut: Sut, ids: IdSource, verdict: 
     identification = unknown_identification(sut, ids)  # no customer of the EMP ...
     cdr = hub_request(ids, CDR, sut.release, hub_pins(sut, identification))  # ... and a SessionID it never saw
     answer = call_inbound(sut, CDR, cdr)
-    problems = ack_problems(answer, sut.release)
-    verdict.about(
+    expect_ack(
+        verdict,
+        sut,
         answer,
-        not problems and answer.result is False,
+        False,
         "EMP-IN-CDR-03",
         "a CDR for a session the EMP never authorised, of no customer of its, was not refused with Result false",
-        "\n".join(problems) or None,
     )
     verdict.conclude()
 
@@ -236,13 +236,13 @@ def test_impossible_cdr_is_refused(sut: Sut, ids: IdSource, verdict: Verdict) ->
         body["ConsumedEnergy"] = float(body["ConsumedEnergy"]) + 5  # else: energy that does not add up
     impossible = type(cdr)(**{**cdr.__dict__, "body": body})
     answer = call_inbound(sut, CDR, impossible)
-    problems = ack_problems(answer, sut.release)
-    verdict.about(
+    expect_ack(
+        verdict,
+        sut,
         answer,
-        not problems and answer.result is False,
+        False,
         "EMP-IN-CDR-04",
         "a CDR that ends before it starts was not refused with Result false",
-        "\n".join(problems) or None,
     )
     verdict.conclude()
 
@@ -260,14 +260,7 @@ def test_every_notification_type_is_acknowledged(sut: Sut, ids: IdSource, verdic
             message=f"eRoamingChargingNotification{kind}",
         )  # fmt: skip
         answer = call_inbound(sut, NOTE, note)
-        problems = ack_problems(answer, sut.release)
-        verdict.about(
-            answer,
-            not problems and answer.result is True,
-            "EMP-IN-NOTIFY-01",
-            f"the {kind} notification was not acknowledged",
-            "\n".join(problems) or None,
-        )
+        expect_ack(verdict, sut, answer, True, "EMP-IN-NOTIFY-01", f"the {kind} notification was not acknowledged")
     verdict.conclude()
 
 
