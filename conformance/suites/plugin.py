@@ -160,18 +160,11 @@ def sut(pytestconfig: pytest.Config) -> Iterator[Sut]:
     if pytestconfig.getoption("oicp_role") == "emp":
         mode = pytestconfig.getoption("oicp_mode")
         started = start_reference_emp(hub_port, mode=mode, defects=defects, shape=shape)
-        rerun = f"oicp-conformance run --role emp --mode {mode}" + (f" --shape {shape}" if shape != "official" else "")
-        rerun += "".join(f" --defect {d}" for d in defects)
-        reference = replace(started.sut, rerun=rerun, reference_command=started.command)
-        pytestconfig._oicp_sut = reference  # type: ignore[attr-defined]
-        try:
-            yield reference
-        finally:
-            started.stop()
-        return
-    started = start_reference(hub_port, shape=shape, defects=defects)
-    rerun = "oicp-conformance run --role cpo" + (f" --shape {shape}" if shape != "official" else "")
-    rerun += "".join(f" --defect {d}" for d in defects)
+        rerun = f"oicp-conformance run --role emp --mode {mode}"
+    else:
+        started = start_reference(hub_port, shape=shape, defects=defects)
+        rerun = "oicp-conformance run --role cpo"
+    rerun += (f" --shape {shape}" if shape != "official" else "") + "".join(f" --defect {d}" for d in defects)
     reference = replace(started.sut, rerun=rerun, reference_command=started.command)
     pytestconfig._oicp_sut = reference  # type: ignore[attr-defined]
     try:

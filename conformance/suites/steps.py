@@ -186,3 +186,38 @@ def judge_bounded(verdict: Verdict, sut: Sut, calls: list[Call], rid: str, repro
         journal_text(calls),
         reproduce,
     )
+
+
+def judge_broken_request(verdict: Verdict, rid: str, op_id: str, drawn: Case, answer: Answer, served: bool) -> None:
+    """A broken request is refused: no 5xx, an answer, and not served (`served`: the role's way of saying yes)."""
+    if answer.status is not None and answer.status >= 500:
+        problem = f"answered HTTP {answer.status} (a server error, not a refusal)"
+    elif answer.status is None:
+        problem = f"gave no answer ({answer.error})"
+    elif served:
+        problem = "was accepted"
+    else:
+        problem = ""
+    verdict.check(
+        not problem,
+        rid,
+        f"{op_id}: request with {drawn.describe()} {problem}",
+        f"expected: {drawn.expected}\ngot: {answer.describe()[:300]}",
+        answer.curl,
+    )
+
+
+# Mutations of one member: they break a MUST only where the member is mandatory (else IN-INVALID-02).
+MEMBER_MUTATIONS = ("wrong-type", "explicit-null", "pattern-violation")
+
+
+def invalid_requirement(drawn: Case, role: str) -> str:
+    """The role's IN-INVALID requirement a broken request is judged under: -01 where a MUST sentence makes it
+    invalid, -02 where only the OpenAPI or HTTP practice does (see requirements.MUTATION_REQUIREMENT)."""
+    from conformance.suites.cases import breaks_mandatory
+    from conformance.suites.requirements import MUTATION_REQUIREMENT
+
+    rid = MUTATION_REQUIREMENT[drawn.mutation or ""]
+    if drawn.mutation in MEMBER_MUTATIONS and not breaks_mandatory(drawn):
+        rid = "CPO-IN-INVALID-02"  # an optional member: no MUST sentence demands the refusal
+    return rid.replace("CPO-", f"{role.upper()}-")

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.hub import FakeHub
 from conformance.oicp.limits import REMOTE_START_SECONDS
-from conformance.suites.cases import IdSource, breaks_mandatory, broken_request, broken_requests
+from conformance.suites.cases import IdSource, broken_request, broken_requests
 from conformance.suites.cpo.helpers import (
     RES_START,
     RES_STOP,
@@ -28,7 +28,7 @@ from conformance.suites.cpo.helpers import (
     unknown_evse,
 )
 from conformance.suites.plugin import requirement
-from conformance.suites.requirements import MUTATION_REQUIREMENT
+from conformance.suites.steps import invalid_requirement, judge_broken_request
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 
@@ -178,9 +178,6 @@ def test_remote_stop_of_unknown_session(sut: Sut, hub: FakeHub, ids: IdSource, v
     verdict.conclude()
 
 
-MEMBER_MUTATIONS = ("wrong-type", "explicit-null", "pattern-violation")
-
-
 def _inbound_operations(sut: Sut) -> list[str]:
     return [START, STOP] + ([RES_START, RES_STOP] if sut.has("reservation") else [])
 
@@ -193,27 +190,11 @@ def test_invalid_requests_are_refused(sut: Sut, hub: FakeHub, ids: IdSource, und
         for drawn in broken_requests(ids, op_id, sut.release, pins(sut, evse)):
             if drawn.mutation == "path-id-mismatch":
                 continue  # CPO-IN-PATH-01 judges it, where the URL carries the ProviderID
-            rid = MUTATION_REQUIREMENT[drawn.mutation or ""]
-            if drawn.mutation in MEMBER_MUTATIONS and not breaks_mandatory(drawn):
-                rid = "CPO-IN-INVALID-02"  # an optional member: no MUST sentence demands the refusal
+            rid = invalid_requirement(drawn, "cpo")
             answer = call_inbound(sut, op_id, drawn)
             undo.accepted(op_id, drawn, answer)
             undo.run()  # a broken request the SUT accepted must not leave its EVSE taken for the next case
-            if answer.status is not None and answer.status >= 500:
-                problem = f"answered HTTP {answer.status} (a server error, not a refusal)"
-            elif answer.status is None:
-                problem = f"gave no answer ({answer.error})"
-            elif answer.result is True:
-                problem = "was accepted with Result true"
-            else:
-                problem = ""
-            verdict.check(
-                not problem,
-                rid,
-                f"{op_id}: request with {drawn.describe()} {problem}",
-                f"expected: {drawn.expected}\ngot: {answer.describe()[:300]}",
-                answer.curl,
-            )
+            judge_broken_request(verdict, rid, op_id, drawn, answer, served=answer.result is True)
     verdict.conclude()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.strategies import Pins
-from conformance.suites.cases import IdSource, breaks_mandatory, broken_requests, hub_request
+from conformance.suites.cases import IdSource, broken_requests, hub_request
 from conformance.suites.emp.helpers import (
     AUTH_START,
     AUTH_STOP,
@@ -22,8 +22,14 @@ from conformance.suites.emp.helpers import (
     unknown_identification,
 )
 from conformance.suites.plugin import requirement
-from conformance.suites.requirements import MUTATION_REQUIREMENT
-from conformance.suites.steps import ack_problems, call_inbound, expect_ack, probed
+from conformance.suites.steps import (
+    ack_problems,
+    call_inbound,
+    expect_ack,
+    invalid_requirement,
+    judge_broken_request,
+    probed,
+)
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 
@@ -271,30 +277,12 @@ def test_invalid_requests_are_refused(sut: Sut, ids: IdSource, verdict: Verdict)
     known = known_identifications(sut)
     pins = hub_pins(sut, known[0][1] if known else None)
     # The requests an EMP decides on; a notification only informs, and no sentence asks the EMP to refuse one.
-    served = [AUTH_START, CDR] + ([AUTH_STOP] if sut.has("authorize_stop") else [])
-    for op_id in served:
+    decided = [AUTH_START, CDR] + ([AUTH_STOP] if sut.has("authorize_stop") else [])
+    for op_id in decided:
         for drawn in broken_requests(ids, op_id, sut.release, pins):
             if drawn.mutation == "path-id-mismatch":
                 continue  # the path names the CPO's operator, which the EMP has no reason to compare
-            rid = MUTATION_REQUIREMENT[drawn.mutation or ""].replace("CPO-", "EMP-")
-            if drawn.mutation in ("wrong-type", "explicit-null", "pattern-violation") and not breaks_mandatory(drawn):
-                rid = "EMP-IN-INVALID-02"
             answer = call_inbound(sut, op_id, drawn)
             served = authorized(answer) or answer.result is True
-            problem = (
-                f"answered HTTP {answer.status} (a server error, not a refusal)"
-                if answer.status is not None and answer.status >= 500
-                else f"gave no answer ({answer.error})"
-                if answer.status is None
-                else "was accepted"
-                if served
-                else ""
-            )
-            verdict.check(
-                not problem,
-                rid,
-                f"{op_id}: request with {drawn.describe()} {problem}",
-                f"expected: {drawn.expected}\ngot: {answer.describe()[:300]}",
-                answer.curl,
-            )
+            judge_broken_request(verdict, invalid_requirement(drawn, "emp"), op_id, drawn, answer, served)
     verdict.conclude()
