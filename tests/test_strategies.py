@@ -54,7 +54,7 @@ def test_generation_reaches_every_optional_member(release: str) -> None:
     seen: set[str] = set()
     for name in messages:
         schema = load_schema(name, release)
-        mine = set().union(*(reached(schema, m) for m in draw_many(valid(name, release), 100, 0)))
+        mine = set().union(*(reached(schema, m) for m in draw_many(valid(name, release), 200, 0)))
         own = {k for k in reachable(schema) if re.fullmatch(rf"{name}:\.\w+", k)}
         assert own <= mine, f"{name}: never generated {sorted(own - mine)}"
         wanted |= {k for k in reachable(schema) if k.split(":")[0] not in messages}
