@@ -40,3 +40,17 @@ def cli(
         env=env,
         check=False,
     )
+
+
+def clean_run_problems(summary: dict[str, Any], allowed_warnings: set[str] = frozenset()) -> list[tuple[str, ...]]:
+    """The rows of a clean reference's run that are not fine: anything but a pass, an n/a, a warning the shape
+    gives on purpose, or an optional feature the shape does not declare (not judged, not expected)."""
+    return [
+        (row["id"], row["status"], row["reason"], *[f["title"] for f in row["failures"]])
+        for row in summary["requirements"]
+        if not (
+            row["status"] in ("pass", "n/a")
+            or (row["status"] == "warn" and row["id"] in allowed_warnings)
+            or (row["status"] == "not judged" and not row["expected"])
+        )
+    ]

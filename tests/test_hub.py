@@ -529,3 +529,70 @@ def test_a_delta_pull_returns_only_what_changed_since_last_call(fake_hub: FakeHu
     assert [r["EvseID"] for r in answer["content"]] == ["DE*ABC*E2*1"]
     full = post(fake_hub, "PullEvseData.hub", {k: v for k, v in pull.items() if k != "LastCall"}, providerID=PROV)
     assert len(full.json()["content"]) == 2
+
+
+# --- answer shapes: minimal, maximal, no records ---------------------------------------------------------
+
+
+def _records_in(answer: Any) -> list[Any]:
+    """Every non-empty list in an answer outside its StatusCode (the records it carries)."""
+    if isinstance(answer, list):
+        return [answer] if answer else []
+    if isinstance(answer, dict):
+        return [found for k, v in answer.items() if k != "StatusCode" for found in _records_in(v)]
+    return []
+
+
+@pytest.mark.parametrize("release", ["2.3", "2.2"])
+def test_every_answer_shape_is_valid_for_every_emp_operation(release: str, fake_hub: FakeHub, hub22: FakeHub) -> None:
+    """The EMP suite sends these shapes in place of the normal answer: each must be a valid answer of the
+    operation in the release (an EMP is never blamed for a shape the hub got wrong). The maximal one carries
+    every top-level member its schema defines and a full StatusCode; no-records carries no record."""
+    from conformance.validation import load_schema, resolve
+
+    hub = fake_hub if release == "2.3" else hub22
+    hub.reset()
+    hub.state.partners.operators.add(OP)
+    [example] = json.loads((ROOT / f"fixtures/oicp-{release}/eRoamingPushEvseData.json").read_text())
+    record = {**example["tests"][0]["data"]["OperatorEvseData"]["EvseDataRecord"][0], "EvseID": EVSE}
+    with hub.state.lock:
+        hub.state.evse_data["DEABC"] = {EVSE: record}
+        hub.state.evse_status["DEABC"] = {EVSE: "Available"}
+        hub.state.operator_names["DEABC"] = (OP, "")  # no OperatorName: the maximal shape adds it
+    emp_operations = [op for op in hub.operations if op.called_by == "emp"]
+    assert {"PullEvseData.hub", "PullEvseStatusByID.hub", "AuthorizeRemoteStart.hub"} <= {o.id for o in emp_operations}
+    for op in emp_operations:
+        defined = set(load_schema(resolve(op.response[0], release), release).get("properties", {}))
+        for fault in (Fault.minimal(), Fault.maximal(), Fault.no_records()):
+            hub.script(op.id, always=fault)
+            [case] = draw_many(valid_cases(op.id, release, Pins(operator_id=OP, provider_id=PROV)), 1, 5)
+            body = {  # requests that find the store's record: no-records must have something to empty
+                "PullEvseData": {"ProviderID": PROV, "GeoCoordinatesResponseFormat": "DecimalDegree"},
+                "PullEvseStatusByID": {"ProviderID": PROV, "EvseID": [EVSE]},
+                "PullEvseStatusByOperatorID": {"ProviderID": PROV, "OperatorID": [OP]},
+            }.get(op.name, case.body)
+            if "Stop" in op.name:  # a stop of a session the hub brokered, so the answer is a success
+                hub.open_session(SID, EVSE, PROV, {"RemoteIdentification": {"EvcoID": "DE-DCB-C12345678-X"}})
+                hub.state.sessions[SID].stopped = False
+                body = {**body, "SessionID": SID, "EvseID": EVSE, "ProviderID": PROV}
+            answer = post(hub, op.id, body, **case.path_params)
+            shown = (release, op.id, fault.kind, answer.text[:300])
+            assert answer.status_code == 200, shown
+            assert validate(answer.json(), op.response[0], release) == [], shown
+            assert hub.calls()[-1].fault == fault.name, shown
+            got = answer.json()
+            if fault.kind == "maximal":
+                assert defined <= set(got), (shown, defined - set(got))
+                if isinstance(got.get("StatusCode"), dict):
+                    assert {"Code", "Description", "AdditionalInfo"} <= set(got["StatusCode"]), shown
+                for wrapper, member in (("EvseStatuses", "OperatorEvseStatus"), ("EvseData", "OperatorEvseData")):
+                    for group in got.get(wrapper, {}).get(member, []):
+                        assert group["OperatorName"], shown
+            if fault.kind == "no-records":
+                assert _records_in(got) == [], shown
+                if "content" in got:
+                    assert got["last"] is True and got["numberOfElements"] == 0, shown
+        hub.scripts.clear()
+    normal = post(hub, "PullEvseStatus.hub", {"ProviderID": PROV}, providerID=PROV).json()
+    assert _records_in(normal), normal  # the store has records: no-records really emptied the answers above
+    hub.check()

@@ -82,3 +82,28 @@ def test_a_din_operator_in_a_declared_query_keeps_its_plus() -> None:
     )
     url = url_for(sut, load_release("2.3").operation("AuthorizeRemoteStart.cpo"), {})
     assert url == "http://127.0.0.1:1/start?op=%2B49*536&p=DE-DCB"
+
+
+EMP_BASE = {"role": "emp", "base_url": "http://127.0.0.1:9", "provider_id": "DE-ABC"}
+
+
+@pytest.mark.parametrize(
+    ("identifications", "message"),
+    [
+        ({"evco_ids": ["DE-XYZ-C12345678-1"]}, "evco_ids: 'DE-XYZ-C12345678-1' is an EvcoID of another provider"),
+        ({"evco_ids": ["garbage"]}, "'garbage' is no OICP EvcoID"),
+        ({"evco_pins": [{"evco_id": "DE-XYZ-C12345678-1", "pin": "1"}]}, r"evco_pins\[0\]: .* another provider"),
+        ({"evco_pins": ["DE-ABC-C12345678-1"]}, r"evco_pins\[0\] must be a table"),
+        ({"rfid": ["XYZ"]}, "RFID UID 'XYZ' is not 8, 14 or 20 hex digits"),
+        ({"unknown_rfid": "12"}, "RFID UID '12'"),
+    ],
+)
+def test_an_emp_declares_only_customers_of_its_own_in_oicp_forms(identifications: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse({**EMP_BASE, "identifications": identifications}, "emp.toml")
+
+
+def test_an_emp_declaration_with_its_own_customers_loads() -> None:
+    declared = {"rfid": ["AABBCCDD"], "evco_ids": ["DE-ABC-C12345678-1"], "unknown_rfid": "DEADBEEF"}
+    sut = parse({**EMP_BASE, "identifications": declared}, "emp.toml")
+    assert sut.identifications["evco_ids"] == ["DE-ABC-C12345678-1"]

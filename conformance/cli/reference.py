@@ -163,7 +163,7 @@ def _run_emp(args: argparse.Namespace, port: int, hub_port: int) -> int:
 
     if args.shape not in EMP_SHAPES:
         raise UsageError(f"unknown shape {args.shape!r} for the reference EMP; known: {', '.join(EMP_SHAPES)}")
-    mode = "offline" if args.shape == "offline" else args.mode
+    mode = EMP_SHAPES[args.shape].config.get("mode", args.mode)
     config = EMP_SHAPES[args.shape].build(hub_url=args.hub, mode=mode, defects=frozenset(args.defect))
     for name in args.defect:
         if why := DEFECTS[name].why_not(config):

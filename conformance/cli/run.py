@@ -94,8 +94,6 @@ def check_arguments(args: argparse.Namespace) -> None:
         )
     shape = getattr(args, "shape", None)
     mode = getattr(args, "mode", None)
-    if args.role == "emp" and shape == "forward":
-        raise UsageError("the reference EMP's forward shape is not judged by the EMP suite yet; choose another shape")
     if args.role == "cpo" and mode:
         raise UsageError("--mode is an EMP's (online or offline); a CPO has none")
     if args.sut is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import uuid
 from typing import Any
 
 from conformance.oicp import codes
@@ -127,3 +129,79 @@ def strip_optional(answer: Any) -> Any:
     if isinstance(out.get("StatusCode"), dict):
         out["StatusCode"] = {"Code": out["StatusCode"]["Code"]}
     return out
+
+
+MAXIMAL_INFO = "Every optional member filled in by the OICP conformance suite's hub."
+MAXIMAL_PARTNER_SESSION = "oicp-conformance-partner-session"
+
+
+def fill_optional(answer: Any, message: str, release: str, request: Any = None) -> Any:
+    """The answer with every optional member its schema defines filled with valid values (for the `maximal`
+    fault): what an EMP sees when Hubject sends everything it may, which a backend must handle as well."""
+    from conformance.validation import load_schema, resolve
+
+    if not isinstance(answer, dict):
+        return answer
+    defined = load_schema(resolve(message, release), release).get("properties", {})
+    asked = request if isinstance(request, dict) else {}
+    out = copy.deepcopy(answer)
+    given_sid = asked.get("SessionID")
+    fillers: dict[str, Any] = {
+        "SessionID": given_sid if isinstance(given_sid, str) else str(uuid.uuid4()),
+        "CPOPartnerSessionID": asked.get("CPOPartnerSessionID") or MAXIMAL_PARTNER_SESSION,
+        "EMPPartnerSessionID": asked.get("EMPPartnerSessionID") or MAXIMAL_PARTNER_SESSION,
+        "StatusCode": {"Code": codes.SUCCESS},
+    }
+    if isinstance(out.get("content"), list):  # a Spring page (2.3 pulls): the members Spring adds besides
+        number, size = out.get("number", 0), out.get("size", len(out["content"]))
+        fillers["empty"] = not out["content"]
+        fillers["pageable"] = {
+            "offset": number * size,
+            "pageNumber": number,
+            "pageSize": size,
+            "paged": True,
+            "unpaged": False,
+            "sort": {"empty": True, "sorted": False, "unsorted": True},
+        }
+    for member, value in fillers.items():
+        if member in defined and member not in out:
+            out[member] = value
+    status = out.get("StatusCode")
+    if isinstance(status, dict) and isinstance(status.get("Code"), str):
+        status["Description"] = status.get("Description") or _DESCRIPTIONS.get(status["Code"]) or "Status."
+        status.setdefault("AdditionalInfo", MAXIMAL_INFO)
+    for groups in (_at(out, "EvseStatuses", "OperatorEvseStatus"), _at(out, "EvseData", "OperatorEvseData")):
+        for group in groups:
+            if isinstance(group, dict) and isinstance(group.get("OperatorID"), str) and not group.get("OperatorName"):
+                group["OperatorName"] = group["OperatorID"]
+    return out
+
+
+def no_records(answer: Any) -> Any:
+    """The answer with no records (for the `no-records` fault): every record list empty, a page the empty
+    last one, the StatusCode kept. An acknowledgement holds no records and stays as it is."""
+    if not isinstance(answer, dict):
+        return answer
+    out = copy.deepcopy(answer)
+    if isinstance(out.get("content"), list):
+        number = out.get("number", 0)
+        out.update(content=[], numberOfElements=0, totalElements=0, totalPages=0, first=number == 0, last=True)
+        if "empty" in out:
+            out["empty"] = True
+        return out
+    for member, value in out.items():
+        if member == "StatusCode":
+            continue
+        if isinstance(value, list):
+            out[member] = []
+        elif isinstance(value, dict):  # one wrapper down: EvseStatuses.OperatorEvseStatus, EvseData.OperatorEvseData
+            for inner, listed in value.items():
+                if isinstance(listed, list):
+                    value[inner] = []
+    return out
+
+
+def _at(answer: dict[str, Any], wrapper: str, member: str) -> list[Any]:
+    inner = answer.get(wrapper)
+    found = inner.get(member) if isinstance(inner, dict) else None
+    return found if isinstance(found, list) else []

@@ -55,6 +55,18 @@ class Fault:
         """A correct answer without any optional member (SessionID, partner session IDs, Description)."""
         return cls("minimal", process=True)
 
+    @classmethod
+    def maximal(cls) -> Fault:
+        """The normal answer with every optional member its schema defines, filled with valid values
+        (SessionID, partner session IDs, StatusCode Description and AdditionalInfo, every paging member)."""
+        return cls("maximal", process=True)
+
+    @classmethod
+    def no_records(cls) -> Fault:
+        """The operation's answer holding no records: empty lists, an empty last page (its StatusCode kept;
+        an acknowledgement, which holds no records, is unchanged)."""
+        return cls("no-records", process=True)
+
     @property
     def name(self) -> str:
         detail = self.code or (str(self.status) if self.status and self.kind == "http" else "")

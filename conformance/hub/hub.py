@@ -399,6 +399,10 @@ class FakeHub:
             return Response(b"", status=200, content_type="application/json")
         elif fault.kind == "minimal":
             call.response = answers.strip_optional(body)
+        elif fault.kind == "maximal":
+            call.response = answers.fill_optional(body, op.response[0], self.release, call.body)
+        elif fault.kind == "no-records":
+            call.response = answers.no_records(body)
         return _json(status, call.response)
 
     def _process(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shlex
 import socket
@@ -90,7 +91,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config._oicp_results = {}  # type: ignore[attr-defined]
     config._oicp_config_problems = []  # type: ignore[attr-defined]
     config._oicp_started = datetime.now(UTC)  # type: ignore[attr-defined]
+    _keep_examples_out_of_the_package()
     _CONFIGS.append(config)
+
+
+def _keep_examples_out_of_the_package() -> None:
+    """Hypothesis keeps its example database in the working directory, which for `run` is the suites' folder
+    inside the installed package (read-only, or shared by every user): a user cache folder instead."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    set_hypothesis_home_dir(cache / "oicp-conformance" / "hypothesis")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

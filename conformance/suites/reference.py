@@ -26,8 +26,8 @@ def start_reference_emp(
 
     hub_url = f"http://127.0.0.1:{hub_port}/api/oicp"
     settings = {"hub_url": hub_url, "defects": frozenset(defects)}
-    if shape != "offline":
-        settings["mode"] = mode
+    mode = SHAPES[shape].config.get("mode", mode)  # a shape that names its mode (offline, cautious) keeps it
+    settings["mode"] = mode
     emp = ReferenceEmp(SHAPES[shape].build(**settings))
     url = emp.start()
     text = reference_emp_declaration(url, hub_port, mode, shape=shape)

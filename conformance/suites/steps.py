@@ -70,7 +70,10 @@ def trigger(sut: Sut, hub: FakeHub, verdict: Verdict, name: str, seed: int, **va
     A trigger whose template says `{message}` gets a generated OICP message carrying the flow's state."""
     require_trigger(sut, name)
     if wants_message(sut, name):
-        values["message"] = message_for(sut, name, values, seed)
+        try:
+            values["message"] = message_for(sut, name, values, seed)
+        except LookupError as exc:  # the declaration lacks what the message needs (e.g. an EvcoID of the EMP's)
+            raise NotJudged(f"trigger {name!r} wants a message the suite cannot build: {exc}") from exc
     placeholders = {k: v for k, v in values.items() if k not in FLOW}
     before = len(hub.calls())
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from conformance.oicp.ids import belongs_to, operator_key, operator_of, provider_key
+from conformance.oicp.ids import belongs_to, operator_key, operator_of, provider_key, provider_of_evco
 
 FEATURES = ("authorize_stop", "reservation", "charging_notifications", "dynamic_pricing")
 # Inbound operations whose URL a declaration may set (a real CPO registers one URL per operation).
@@ -67,6 +67,7 @@ EMP_INBOUND = {
 }
 EMP_PLACEHOLDERS = {
     "pull_evse_data": (*_COMMON, "last_call", "evse_ids"),
+    "pull_evse_data_search": _COMMON,  # a PullEvseData with the EMP's search filters (no LastCall may go with them)
     "pull_evse_status": _COMMON,
     "pull_evse_status_by_id": (*_COMMON, "evse_ids"),
     "pull_evse_status_by_operator_id": _COMMON,
@@ -75,6 +76,7 @@ EMP_PLACEHOLDERS = {
     "reservation_start": (*_COMMON, "evse_id", "identification"),
     "reservation_stop": (*_COMMON, "session_id", "evse_id"),
     "get_cdrs": (*_COMMON, "from", "to"),
+    "get_new_cdrs": _COMMON,  # the EMP's own download: it picks the range (from where its last one ended)
     "push_auth_data": (*_COMMON, "action", "identification"),
     "pull_pricing_products": _COMMON,
     "pull_evse_pricing": (*_COMMON, "evse_ids"),
@@ -350,6 +352,39 @@ def _check_ids(source: str, data: dict[str, Any]) -> None:
                 f"{source}: {where} {evse!r} belongs to neither operator {operator} nor a declared sub-operator "
                 f"(add its operator to sub_operators if {operator} pushes it as hub operator)"
             )
+    if data.get("role") == "emp":
+        _check_customers(source, provider, data.get("identifications", {}))
+
+
+# OICP 2.3's EvcoIDType (ISO 15118 and DIN 91286 forms).
+_EVCO_ID = re.compile(
+    r"^(([A-Za-z]{2}\-?[A-Za-z0-9]{3}\-?C[A-Za-z0-9]{8}\-?[\d|A-Za-z])"
+    r"|([A-Za-z]{2}[\*|\-]?[A-Za-z0-9]{3}[\*|\-]?[A-Za-z0-9]{6}[\*|\-]?[\d|X]))$"
+)
+_UID = re.compile(r"^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}|[0-9A-Fa-f]{20})$")  # 4, 7 or 10 bytes, as OICP's UID type
+
+
+def _check_customers(source: str, provider: str, declared: dict[str, Any]) -> None:
+    """The EMP's customers: UIDs in OICP's form, EvcoIDs of its own ProviderID (the suite would otherwise judge
+    the EMP on an EvcoID only the declaration made up), each PIN beside its EvcoID."""
+    rfids = [*declared.get("rfid", []), *([declared["unknown_rfid"]] if "unknown_rfid" in declared else [])]
+    for uid in rfids:
+        if not isinstance(uid, str) or not _UID.match(uid):
+            raise ConfigError(f"{source}: identifications: RFID UID {uid!r} is not 8, 14 or 20 hex digits")
+    evcos = [("identifications.evco_ids", e) for e in declared.get("evco_ids", [])]
+    for index, pair in enumerate(declared.get("evco_pins", [])):
+        where = f"identifications.evco_pins[{index}]"
+        if not isinstance(pair, dict) or not {"evco_id", "pin"} <= set(pair):
+            raise ConfigError(
+                f'{source}: {where} must be a table like {{ evco_id = "DE-ABC-C12345678-1", pin = "1234" }}'
+            )
+        evcos.append((where, pair["evco_id"]))
+    for where, evco in evcos:
+        owner = provider_of_evco(evco) if isinstance(evco, str) and _EVCO_ID.match(evco) else None
+        if owner is None:
+            raise ConfigError(f"{source}: {where}: {evco!r} is no OICP EvcoID (like {provider}-C12345678-1)")
+        if owner != provider_key(provider):
+            raise ConfigError(f"{source}: {where}: {evco!r} is an EvcoID of another provider than {provider}")
 
 
 def _example_evse(operator: str) -> str:

@@ -5,6 +5,7 @@ as it serves: its inbound URLs, its trigger bodies, its optional features and it
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterable
 
@@ -173,6 +174,10 @@ outcomes = "{{base_url}}/_trigger/state-last-calls"
 url = "{{base_url}}/_trigger/pull-evse-data"
 body = '{{}}'
 
+[triggers.pull_evse_data_search]
+url = "{{base_url}}/_trigger/pull-evse-data"
+body = '{{"filters": {{"OperatorIds": ["{{operator_id}}"]}}}}'
+
 [triggers.pull_evse_status]
 url = "{{base_url}}/_trigger/pull-evse-status"
 body = '{{}}'
@@ -192,6 +197,10 @@ body = '{{"session_id": "{{session_id}}", "evse_id": "{{evse_id}}"}}'
 [triggers.get_cdrs]
 url = "{{base_url}}/_trigger/get-cdrs"
 body = '{{"from": "{{from}}", "to": "{{to}}"}}'
+
+[triggers.get_new_cdrs]
+url = "{{base_url}}/_trigger/get-cdrs"
+body = '{{}}'
 
 [triggers.push_auth_data]
 url = "{{base_url}}/_trigger/push-auth-data"
@@ -227,7 +236,7 @@ def reference_emp_declaration(
     from conformance.reference.emp.shapes import SHAPES
 
     config = SHAPES[shape].build()
-    mode = config.mode if shape == "offline" else mode
+    mode = config.mode if "mode" in SHAPES[shape].config else mode
     text = EMP_TEMPLATE.format(
         title=("" if mode == "online" else " (offline)") + ("" if shape == "official" else f", shape {shape}"),
         release=release,
@@ -238,4 +247,6 @@ def reference_emp_declaration(
     )
     if config.custom_urls and mode == "online":
         text += EMP_CUSTOM.format(base_url=base_url)
+    if config.trigger_mode == "forward":  # every trigger takes the OICP request itself and forwards it
+        text = re.sub(r"(?m)^body = '.*'$", "body = '{message}'", text)
     return text

@@ -32,8 +32,83 @@ def wants_message(sut: Sut, trigger: str) -> bool:
     return t is not None and any("{message}" in part for part in (t.url, t.body, t.command, *t.headers.values()))
 
 
+# The EMP's requests: built from the flow's state alone. A drawn optional member would change what the request
+# asks (a search filter narrows a pull, a SessionID takes the hub's choice away), and the suite would then judge
+# the EMP on the suite's own choice.
+EMP_MESSAGES = {
+    "pull_evse_data": "eRoamingPullEVSEData",
+    "pull_evse_data_search": "eRoamingPullEVSEData",
+    "pull_evse_status": "eRoamingPullEVSEStatus",
+    "pull_evse_status_by_id": "eRoamingPullEVSEStatusByID",
+    "pull_evse_status_by_operator_id": "eRoamingPullEVSEStatusByOperatorID",
+    "remote_start": "eRoamingAuthorizeRemoteStart",
+    "remote_stop": "eRoamingAuthorizeRemoteStop",
+    "reservation_start": "eRoamingAuthorizeRemoteReservationStart",
+    "reservation_stop": "eRoamingAuthorizeRemoteReservationStop",
+    "get_cdrs": "eRoamingGetChargeDetailRecords",
+    "get_new_cdrs": "eRoamingGetChargeDetailRecords",
+    "push_auth_data": "eRoamingPushAuthenticationData",
+}
+MAX_STATUS_IDS = 100  # eRoamingPullEVSEStatusByID carries at most 100 EvseIDs
+
+
+def emp_message(sut: Sut, trigger: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The OICP request an EMP sends for `trigger`, from the suite's values: its own ProviderID and customers,
+    the hub's SessionID, the EvseIDs, LastCall and date range the flow has reached."""
+    from conformance.validation import validate
+
+    name = EMP_MESSAGES[trigger]
+    provider = sut.provider_id
+    evse_ids = values.get("evse_ids")
+    evse_ids = json.loads(evse_ids) if isinstance(evse_ids, str) else list(evse_ids or sut.evse_ids)
+    evse = values.get("evse_id") or sut.evse_ids[0]
+    message: dict[str, Any] = {"ProviderID": provider}
+    if trigger in ("pull_evse_data", "pull_evse_data_search"):
+        message["GeoCoordinatesResponseFormat"] = "DecimalDegree"
+        if trigger == "pull_evse_data_search":
+            message["OperatorIds"] = [sut.operator_id]
+        elif values.get("last_call"):
+            message["LastCall"] = values["last_call"]
+    elif trigger == "pull_evse_status_by_id":
+        message["EvseID"] = evse_ids[:MAX_STATUS_IDS]
+    elif trigger == "pull_evse_status_by_operator_id":
+        message["OperatorID"] = [sut.operator_id]
+    elif trigger in ("remote_start", "reservation_start"):
+        message |= {"EvseID": evse, "Identification": {"RemoteIdentification": {"EvcoID": _own_evco(sut)}}}
+    elif trigger in ("remote_stop", "reservation_stop"):
+        message |= {"SessionID": values["session_id"], "EvseID": evse}
+    elif trigger in ("get_cdrs", "get_new_cdrs"):
+        message |= {"From": values["from"], "To": values["to"]}
+    elif trigger == "push_auth_data":
+        from conformance.suites.emp.helpers import known_identifications
+
+        message = {
+            "ActionType": values.get("action", "fullLoad"),
+            "ProviderAuthenticationData": {
+                "ProviderID": provider,
+                "AuthenticationDataRecord": [{"Identification": i} for _, i in known_identifications(sut)],
+            },
+        }
+    if problems := validate(message, name, sut.release):
+        raise ValueError(f"the suite built an invalid {name} for trigger {trigger}: {problems[0]}")
+    return message
+
+
+def _own_evco(sut: Sut) -> str:
+    """An EvcoID of the EMP's own customers, as a RemoteStart from its app names one."""
+    declared = sut.identifications
+    for evco in declared.get("evco_ids", []):
+        return str(evco)
+    for pair in declared.get("evco_pins", []):
+        if isinstance(pair, dict) and pair.get("evco_id"):
+            return str(pair["evco_id"])
+    raise LookupError(f"{sut.source} declares no EvcoID of the EMP's (identifications.evco_ids) to remote-start with")
+
+
 def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> dict[str, Any]:
     """A valid message for the trigger's action, built around the values and flow state the suite chose."""
+    if sut.role == "emp" and trigger in EMP_MESSAGES:
+        return emp_message(sut, trigger, values)
     name = MESSAGES.get(trigger)
     if trigger == "send_notification":
         name = f"eRoamingChargingNotification{values.get('type', 'Start')}"

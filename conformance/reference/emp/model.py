@@ -53,6 +53,7 @@ class Config:
     page_size: int = 20  # the spec's default page size for PullEvseData and GetChargeDetailRecords
     max_pages: int = 1000  # a hub that never says `last` cannot keep the EMP paging forever
     cdr_lookback_hours: float = 24.0  # the first GetChargeDetailRecords window, without a `from`
+    cdr_window_overlap: float = 0.0  # seconds each CDR window reaches back before the last one ended
     release: str = "2.3"
     defects: frozenset[str] = frozenset()
     custom_urls: bool = False  # serve /oicp/<operation>?operator=ID instead of the official paths

@@ -80,8 +80,7 @@ MAX_EVSE_IDS = 100  # PullEvseStatusByID: "The list MUST not contain more than 1
 AUTH_ACTIONS = ("fullLoad", "update", "insert", "delete")
 FOREIGN_PROVIDER = "DE-XXX"  # the identity defects' stand-in for another provider
 FOREIGN_EVCO = "DE-XXX-C99999999-9"
-NEVER_PUSHED = {"RFIDMifareFamilyIdentification": {"UID": "DEADBEEF"}}  # delete-unknown-identification
-WINDOW_SHIFT = timedelta(minutes=1)  # how far apart (gap) or together (overlap) the defective CDR windows are
+WINDOW_GAP = timedelta(seconds=1)  # cdr-window-gap: the next window starts a second after the last ended
 _UID = re.compile(r"^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$")
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _TIME_FIELDS = ("LastCall", "From", "To")
@@ -139,6 +138,9 @@ class EmpService:
     def _done(self, action: str, outcomes: list[Outcome], /, **extra: Any) -> Done:
         """Keep the latest run of each action for the state-last-calls probe, refusals included."""
         done = Done(outcomes, extra)
+        if self._has("answer-needs-optional-members"):  # logs the hub's message, as if every answer had one
+            for outcome in (o for o in outcomes if o.accepted):
+                extra["hub_says"] = outcome.body.get("StatusCode", {}).get("Description").strip()
         with self.world.lock:
             self.world.last_calls[action] = {
                 "at": stamp(now()),
@@ -469,10 +471,8 @@ class EmpService:
 
     def _window_shift(self) -> timedelta:
         if self._has("cdr-window-gap"):
-            return WINDOW_SHIFT
-        if self._has("cdr-window-overlap"):
-            return -WINDOW_SHIFT
-        return timedelta(0)
+            return WINDOW_GAP
+        return -timedelta(seconds=self.config.cdr_window_overlap)
 
     def _read_cdrs(self, body: dict[str, Any], size: int | None) -> tuple[bool, dict[str, int], list[Outcome]]:
         """One window, every page; each CDR booked once per SessionID (across pages and windows alike)."""
@@ -554,25 +554,19 @@ class EmpService:
     def _delete_customers(self, ids: Any, identifications: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Cancelled cards and contracts: removed here, and their records deleted at the hub."""
         keys: set[tuple[str, str]] = set()
-        strays: list[dict[str, Any]] = []  # what the EMP does not know: refused, or (the defect) deleted anyway
         for identification in identifications:
             kind, key, _ = _customer(identification, loose=True)
-            if key in (self.world.cards if kind == "rfid" else self.world.contracts):
-                keys.add((kind, key))
-            else:
-                strays.append(identification)
+            if key not in (self.world.cards if kind == "rfid" else self.world.contracts):
+                raise KeyError(record_key(identification) or identification)  # what the EMP does not know
+            keys.add((kind, key))
         for value in _id_list(ids):
             key = self._key_of(value)
-            if key is not None:
-                keys.add(key)
-            else:
-                strays.append(_guess_identification(value))
-        if strays and not self._has("delete-unknown-identification"):
-            raise KeyError(record_key(strays[0]) or strays[0])
+            if key is None:
+                raise KeyError(value)
+            keys.add(key)
         records = self._records_of(keys)
         for kind, key in keys:
             (self.world.cards if kind == "rfid" else self.world.contracts).pop(key, None)
-        records += strays
         if not records:
             raise BadTrigger(400, "none of these was ever uploaded (locked or app-only contracts are not)")
         return records
@@ -602,11 +596,9 @@ class EmpService:
         sent = copy.deepcopy(body)
         sent_data = sent["ProviderAuthenticationData"]
         records = sent_data.get("AuthenticationDataRecord")
-        if isinstance(records, list):
-            if self._has("full-load-missing-identification") and sent.get("ActionType") == "fullLoad" and records:
-                records.pop()
-            if self._has("delete-unknown-identification") and sent.get("ActionType") == "delete":
-                records.append({"Identification": copy.deepcopy(NEVER_PUSHED)})
+        missing_one = self._has("full-load-missing-identification") and sent.get("ActionType") == "fullLoad"
+        if isinstance(records, list) and records and missing_one:
+            records.pop()
         if self._has("wrong-provider-in-body") and isinstance(sent_data.get("ProviderID"), str):
             sent_data["ProviderID"] = FOREIGN_PROVIDER
         outcome = self.hub.post(self._path("push-auth-data", data.get("ProviderID")), sent, push="auth-data")
@@ -882,13 +874,6 @@ def _customer(identification: dict[str, Any], loose: bool = False) -> tuple[str,
     elif option == "PlugAndChargeIdentification":
         change["pnc"] = True
     return "evco", norm_evco(evco_id), change
-
-
-def _guess_identification(value: str) -> dict[str, Any]:
-    """An Identification for an id the EMP does not know (only the delete-unknown-identification defect)."""
-    if _UID.match(norm_uid(value)):
-        return {"RFIDMifareFamilyIdentification": {"UID": norm_uid(value)}}
-    return {"PlugAndChargeIdentification": {"EvcoID": value}}
 
 
 def _table(body: dict[str, Any], key: str) -> dict[str, Any]:

@@ -41,6 +41,11 @@ SHAPES: dict[str, Shape] = {
             {"mode": "offline"},
         ),
         Shape("lenient", "takes a valid JSON body whatever its Content-Type", {"lenient_content_type": True}),
+        Shape(
+            "cautious",
+            "offline EMP whose CDR downloads reach a minute back into the previous range (booked once)",
+            {"mode": "offline", "cdr_window_overlap": 60.0},
+        ),
     )
 }
 

@@ -89,8 +89,9 @@ def seed_evse_data(hub: Any, sut: Sut, count: int, seed: int) -> list[str]:
         hub.state.evse_data[key] = {r["EvseID"]: r for r in records}
         hub.state.operator_names[key] = (sut.operator_id, "OICP conformance suite")
         hub.state.evse_status[key] = {r["EvseID"]: "Available" for r in records}
-        # There since before this test: a delta pull returns them only once they change.
-        hub.state.evse_changed.update(dict.fromkeys(hub.state.evse_data[key], time.time() - 60))
+        # New to the hub now: a delta pull from an earlier LastCall (the EMP pulled in an earlier test) returns
+        # them all; one from a LastCall after this moment returns only what changes later (change_evse_data).
+        hub.state.evse_changed.update(dict.fromkeys(hub.state.evse_data[key], time.time()))
     return [r["EvseID"] for r in records]
 
 

@@ -24,6 +24,7 @@ from conformance.suites.plugin import requirement
 from conformance.suites.steps import journal_text, of, probed, require_trigger, rerun, settle, trigger, wait_for
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
+from conformance.sut.messages import wants_message
 
 FILTERS = ("SearchCenter", "CountryCodes", "OperatorIds")
 
@@ -104,6 +105,8 @@ def test_pull_evse_data_reads_every_page_then_asks_for_changes(
     require_trigger(sut, "pull_evse_data")
     stored = seed_evse_data(hub, sut, 45, seed)  # more than two pages of the spec's default 20
     reproduce = rerun(sut, seed, "test_pull_evse_data_reads_every_page_then_asks_for_changes")
+    time.sleep(1.1)  # LastCall has whole seconds: the first pull's must come after the store was filled
+    first_started = datetime.now().astimezone().replace(microsecond=0)
     trigger(sut, hub, verdict, "pull_evse_data", seed)
     wait_for(hub, lambda cs: any(_last(c) for c in of(cs, PULL_DATA)), sut.retry_window)
     calls = settle(hub)
@@ -146,7 +149,8 @@ def test_pull_evse_data_reads_every_page_then_asks_for_changes(
     count, every = len(of(hub.calls(), PULL_DATA)), len(hub.calls())
     time.sleep(1.1)  # LastCall has whole seconds: the change must come after it
     change_evse_data(hub, sut, stored[:3])
-    trigger(sut, hub, verdict, "pull_evse_data", seed + 1)
+    # A SUT that takes LastCall from its trigger (`{last_call}`, or a forwarded message) gets the first pull's start.
+    trigger(sut, hub, verdict, "pull_evse_data", seed + 1, last_call=first_started.isoformat())
     wait_for(hub, lambda cs: len(of(cs, PULL_DATA)) > count, sut.retry_window)
     judge_identity(sut, settle(hub)[every:], verdict, reproduce)  # the delta pull's LastCall too
     later = of(hub.calls(), PULL_DATA)[count:]
@@ -188,12 +192,26 @@ def test_pull_evse_data_reads_every_page_then_asks_for_changes(
             later[0].summary(),
             reproduce,
         )
-    used = [f for f in FILTERS if body.get(f)]
+    if "pull_evse_data_search" in sut.triggers:  # a search after the full pull: no LastCall may go with it
+        count = len(hub.calls())
+        trigger(sut, hub, verdict, "pull_evse_data_search", seed + 2)
+        wait_for(hub, lambda cs: bool(of(cs[count:], PULL_DATA)), sut.retry_window)
+        judge_identity(sut, settle(hub)[count:], verdict, reproduce)
+        if not of(hub.calls()[count:], PULL_DATA):
+            verdict.not_judged(
+                "EMP-EVSE-DATA-04", "the pull_evse_data_search trigger made no PullEvseData reach the hub"
+            )
+    mixed = [
+        c
+        for c in of(hub.calls(), PULL_DATA)
+        if isinstance(c.body, dict) and c.body.get("LastCall") and any(c.body.get(f) for f in FILTERS)
+    ]
     verdict.check(
-        not used,
+        not mixed,
         "EMP-EVSE-DATA-04",
-        f"the delta pull combines LastCall with {', '.join(used)}",
-        later[0].summary(),
+        "a PullEvseData combines LastCall with "
+        + ", ".join(f for f in FILTERS if mixed and isinstance(mixed[0].body, dict) and mixed[0].body.get(f)),
+        journal_text(mixed),
         reproduce,
     )
     verdict.conclude()
@@ -222,6 +240,12 @@ def test_pull_evse_status_by_id_names_at_most_100_evses(sut: Sut, hub: FakeHub, 
     if not sut.has("pull_evse_status_by_id"):
         raise NotJudged(f"{sut.source} does not declare 'pull_evse_status_by_id'", declare="features")
     require_trigger(sut, "pull_evse_status_by_id")
+    if wants_message(sut, "pull_evse_status_by_id"):
+        raise NotJudged(
+            "the trigger forwards an eRoamingPullEVSEStatusByID the suite writes, which names at most 100 EvseIDs: "
+            "the SUT does not choose how many",
+            applies=False,
+        )
     wanted = seed_evse_data(hub, sut, 150, seed)  # more than one request may carry
     trigger(sut, hub, verdict, "pull_evse_status_by_id", seed, evse_ids=wanted)
     wait_for(hub, lambda cs: bool(of(cs, STATUS_BY_ID)), sut.retry_window)
@@ -283,17 +307,10 @@ def test_get_charge_detail_records_reads_its_range_page_by_page(
             journal_text(pages),
             reproduce,
         )
-    ordered = sorted(windows, key=lambda w: w[0])
-    for (_, earlier_to), (later_from, _) in itertools.pairwise(ordered):
-        verdict.check(
-            later_from <= earlier_to,
-            "EMP-GET-CDR-04",
-            f"the ranges leave a gap: one ends {earlier_to}, the next begins {later_from}",
-            journal_text(calls),
-            reproduce,
-        )
-    if len(ordered) < 2:
-        verdict.check(True, "EMP-GET-CDR-04", "")  # one range: nothing between ranges to miss
+    if len(windows) > 1:  # the EMP cut the range into windows itself: they must leave no gap
+        judge_gaps(verdict, list(windows), calls, reproduce)
+    else:  # judged on the EMP's own successive downloads (test_successive_cdr_downloads_leave_no_gap)
+        verdict.not_judged("EMP-GET-CDR-04", "one date range was asked: no gap between ranges to judge", applies=False)
     booked = probed(sut, verdict, "cdrs", "EMP-GET-CDR-05")
     if booked is not None:
         twice = sorted({s for s in stored if booked.count(s) > 1})
@@ -301,6 +318,75 @@ def test_get_charge_detail_records_reads_its_range_page_by_page(
             not twice,
             "EMP-GET-CDR-05",
             f"{len(twice)} CDR(s) pulled were booked more than once",
+            f"e.g. {twice[:5]}",
+            reproduce,
+        )
+    verdict.conclude()
+
+
+def judge_gaps(verdict: Verdict, windows: list[tuple[str, str]], calls: list[Call], reproduce: str) -> None:
+    """EMP-GET-CDR-04 on successive (From, To) ranges, in the order they were asked; one range judges nothing."""
+    for (_, earlier_to), (later_from, _) in itertools.pairwise(windows):
+        earlier, later = _moment(earlier_to), _moment(later_from)
+        verdict.check(
+            earlier is not None and later is not None and later <= earlier,
+            "EMP-GET-CDR-04",
+            f"the ranges leave a gap: one ends {earlier_to}, the next begins {later_from}",
+            journal_text(calls),
+            reproduce,
+        )
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+@pytest.mark.operation(GET_CDRS, service="cdrmgmt")
+@requirement("EMP-GET-CDR-04", "EMP-GET-CDR-05")
+def test_successive_cdr_downloads_leave_no_gap(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
+    """The EMP's own downloads (it picks each range): each begins where the previous one ended, or before."""
+    if not sut.has("get_charge_detail_records") and sut.mode != "offline":
+        raise NotJudged(f"{sut.source} does not declare 'get_charge_detail_records'", declare="features")
+    require_trigger(sut, "get_new_cdrs")
+    if wants_message(sut, "get_new_cdrs"):
+        raise NotJudged(
+            "the trigger forwards an eRoamingGetChargeDetailRecords the suite writes: its From and To are the "
+            "suite's, not the SUT's",
+            applies=False,
+        )
+    end = datetime.now().astimezone().replace(microsecond=0)
+    stored = seed_cdrs(hub, sut, 6, seed, end - timedelta(hours=1), end - timedelta(seconds=30))
+    reproduce = rerun(sut, seed, "test_successive_cdr_downloads_leave_no_gap")
+    ranges: list[tuple[str, str]] = []
+    for index in range(3):
+        if index:
+            time.sleep(2.1)  # whole-second times: later downloads must have a range of their own to ask for
+        count = len(hub.calls())
+        trigger(sut, hub, verdict, "get_new_cdrs", seed + index)
+        wait_for(hub, lambda cs, n=count: any(_last(c) for c in of(cs[n:], GET_CDRS)), sut.retry_window)
+        for call in of(settle(hub)[count:], GET_CDRS):
+            body = call.body if isinstance(call.body, dict) else {}
+            window = (str(body.get("From")), str(body.get("To")))
+            if call.accepted and window not in ranges:
+                ranges.append(window)
+    calls = of(hub.calls(), GET_CDRS)
+    if len(ranges) < 2:
+        raise NotJudged(
+            f"{len(ranges)} date range(s) reached the hub after three get_new_cdrs triggers: two are needed "
+            "(see the triggers' answers)"
+        )
+    judge_gaps(verdict, ranges, calls, reproduce)
+    booked = probed(sut, verdict, "cdrs", "EMP-GET-CDR-05")
+    if booked is not None:
+        twice = sorted({s for s in stored if booked.count(s) > 1})
+        verdict.check(
+            not twice,
+            "EMP-GET-CDR-05",
+            f"{len(twice)} CDR(s) downloaded more than once were booked more than once",
             f"e.g. {twice[:5]}",
             reproduce,
         )
