@@ -21,6 +21,7 @@ from typing import Any
 
 from conformance.reports import load_summary
 from conformance.reports.allure_requirements import write_requirement_results
+from conformance.reports.compliance import write_run_report
 from conformance.reports.junit import write_junit
 
 SUITES = {"cpo": "conformance.suites.cpo", "emp": "conformance.suites.emp"}
@@ -90,7 +91,7 @@ def pytest_args(
         "--noconftest",
         "-p",
         "no:cacheprovider",
-        "-v",
+        "--oicp-progress",  # one line per finished test with its requirements, instead of pytest's own
         "--no-header",  # the tool prints what ran (SUT, seed) itself: no platform, plugin or rootdir lines
         "-p",
         "no:benchmark",
@@ -176,6 +177,7 @@ def run_suite(
         (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     write_junit(summary, work / "junit.xml")
     write_requirement_results(summary, work / "allure-results")
+    write_run_report(summary, work, role, args)  # compliance.json and compliance.html
     _swap_in(work, folder)
     if interrupted:
         raise KeyboardInterrupt

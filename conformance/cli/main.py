@@ -11,11 +11,13 @@ from conformance.cli import (
     catalog,
     check_config,
     defects,
+    diff,
     errata,
     generate,
     hub,
     init,
     reference,
+    report,
     requirements,
     run,
     schemas,
@@ -36,6 +38,8 @@ SUBCOMMANDS = (
     generate,
     hub,
     schemas,
+    diff,
+    report,
 )
 
 

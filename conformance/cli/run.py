@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from conformance.cli.errors import EXIT_BAD_INPUT, UsageError
 from conformance.profiles import CI, DEV
+
+if TYPE_CHECKING:
+    from conformance.reports.baseline import Baseline, Gate
 
 EXIT_HELP = (
     "Exit 0: pass (every MUST requirement judged and held); 1: fail (a MUST failed, or a SHOULD/PRACTICE "
@@ -52,6 +57,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=[],
         help="plant a defect in the bundled reference (see `oicp-conformance defects --role ROLE --list`); "
         "only without --sut",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="CI gate: known failures (TOML: [[known_failure]] requirement, reason, expires); exit 1 only on a "
+        "failure it does not list or an expired entry; incomplete (3) and configuration problems (2) stay",
     )
     p.add_argument(
         "--shape",
@@ -134,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     from conformance.runner import ReportsError, check_reports, run_suite
     from conformance.suites.verdicts import EXIT_CODES
 
+    baseline = _baseline(args)
     check_arguments(args)
     try:
         check_reports(args.reports, args.role)
@@ -174,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
     folder = outcome.folder or args.reports / role
     summary = outcome.summary or {}
     release = args.release or summary.get("release") or "2.3"
+    gate = _gate(baseline, summary, folder, args.strict)
     if (folder / "allure-results").is_dir():
         write_environment(
             folder / "allure-results",
@@ -184,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
                 "Service.versions": service_versions(release),
                 "Seed": seed,
                 "Verdict": summary.get("verdict", "unknown"),
+                **({"Gate": gate.verdict, "Baseline": str(args.baseline)} if gate else {}),
             },
         )
     if summary.get("verdict") == "aborted":
@@ -192,9 +207,49 @@ def run(args: argparse.Namespace) -> int:
     if not summary.get("requirements"):
         print("oicp-conformance: no test ran (check -k / --requirement)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(render(summary))
+    table = render(summary)
+    if gate is None:
+        print(table)
+    else:
+        from conformance.reports.baseline import gate_line, render_gate
+
+        body, _, verdict_line = table.rpartition("\n")
+        print(f"{body}\n{render_gate(gate)}\n{verdict_line}; {gate_line(gate)}")
+    if (folder / "compliance.html").is_file():
+        print(f"compliance report: {folder / 'compliance.html'} (and compliance.json)")
     print(
         f"reports: {folder / 'summary.json'}, {folder / 'junit.xml'}, {folder / 'allure-results'} "
         f"(allure serve {folder / 'allure-results'})"
     )
+    if gate is not None:
+        return gate.exit_code
     return EXIT_CODES.get(summary["verdict"], EXIT_BAD_INPUT)
+
+
+def _baseline(args: argparse.Namespace) -> Baseline | None:
+    """The --baseline file, checked before anything runs: a broken one is a configuration problem (exit 2)."""
+    if getattr(args, "baseline", None) is None:
+        return None
+    from conformance.reports.baseline import BaselineError, load_baseline
+
+    try:
+        return load_baseline(args.baseline, args.role)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _gate(baseline: Baseline | None, summary: dict[str, Any], folder: Path, strict: bool) -> Gate | None:
+    """Judge a finished run against the baseline and record the gate in summary.json under a new `gate` key.
+
+    Only a run that judged something is gated: an aborted run or one where no test ran exits 2 as before."""
+    if baseline is None or summary.get("verdict") == "aborted" or not summary.get("requirements"):
+        return None
+    from conformance.reports import load_summary
+    from conformance.reports.baseline import evaluate
+
+    gate = evaluate(baseline, summary, strict=strict)
+    stored = load_summary(folder / "summary.json")
+    if stored is not None:  # the existing fields stay as the run wrote them
+        stored["gate"] = gate.to_json()
+        (folder / "summary.json").write_text(json.dumps(stored, indent=2), encoding="utf-8")
+    return gate

@@ -7,29 +7,36 @@ without `--oicp-sut` it starts the bundled reference CPO. `oicp-conformance run`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
 import shlex
+import shutil
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import allure
 import pytest
 
-from conformance.hub import FakeHub, Partners
+from conformance.hub import Call, FakeHub, Partners
 from conformance.oicp.ids import operator_key
+from conformance.reports.allure_requirements import LINK_TYPE, explain, requirement_url, severity
 from conformance.suites.cases import IdSource
 from conformance.suites.emp_requirements import EMP, EMP_MANDATORY, EMP_MODES
 from conformance.suites.requirements import CPO, Requirement
 from conformance.suites.verdicts import (
     NOT_APPLICABLE,
     NOT_JUDGED,
+    RANK,
     ConfigurationProblem,
     NotJudged,
     Outcome,
@@ -42,6 +49,9 @@ from conformance.sut.client import SENT
 
 REQUIREMENTS: dict[str, Requirement] = {**CPO, **EMP}
 VERDICT_KEY = pytest.StashKey[Verdict]()
+EXCHANGES_KEY = pytest.StashKey[list[dict[str, Any]]]()
+SUITES_DIR = Path(__file__).resolve().parent
+ROLES = ("cpo", "emp")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,6 +90,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="online",
         help="the bundled reference EMP's mode (default: online)",
     )
+    group.addoption(
+        "--oicp-progress",
+        action="store_true",
+        help="instead of pytest's own per-test output, one line per finished test with its requirements and a "
+        "running count (a live bar on a terminal unless CI is set)",
+    )
     group.addoption("--oicp-via-cli", action="store_true", help=argparse.SUPPRESS)
 
 
@@ -91,6 +107,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config._oicp_results = {}  # type: ignore[attr-defined]
     config._oicp_config_problems = []  # type: ignore[attr-defined]
     config._oicp_started = datetime.now(UTC)  # type: ignore[attr-defined]
+    config._oicp_test_outcomes = {}  # type: ignore[attr-defined]
+    if config.getoption("oicp_progress", False):
+        # Our lines replace pytest's per-test output; pytest still prints failures and its count at the end.
+        config.option.verbose = min(config.option.verbose, -1)
+        config.pluginmanager.register(Progress(config), "oicp-progress")
     _keep_examples_out_of_the_package()
     _CONFIGS.append(config)
 
@@ -107,6 +128,19 @@ def _keep_examples_out_of_the_package() -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if config in _CONFIGS:
         _CONFIGS.remove(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    """A suite module's test IDs read `cpo/test_inbound.py::...` whatever pytest takes as its rootdir.
+
+    pytest derives IDs from the rootdir, which it guesses from path-like arguments: `--oicp-sut FILE` (space
+    form) or the folder it is started from would make JUnit names, `-k` reruns and Allure's history depend
+    on where the declaration lives."""
+    where = Path(module_path).resolve()
+    if where.parent.parent != SUITES_DIR or where.parent.name not in ROLES:
+        return None
+    return pytest.Module.from_parent(parent, path=Path(module_path), nodeid=f"{where.parent.name}/{where.name}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -207,18 +241,229 @@ def hub(hub_server: FakeHub) -> Iterator[FakeHub]:
 
 
 @pytest.fixture(autouse=True)
-def _allure_labels(request: pytest.FixtureRequest) -> None:
-    op = request.node.get_closest_marker("operation")
-    req = request.node.get_closest_marker("requirement")
-    if op is None and req is None:
+def _allure_tree(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Label a suite test role › operation › requirement in Allure, and keep what it sends the SUT."""
+    node = request.node
+    if node.get_closest_marker("operation") is None and node.get_closest_marker("requirement") is None:
+        yield
         return
-    allure.dynamic.parent_suite(request.module.__name__.split(".")[-2].upper())
-    if op is not None:
-        service = op.args[0].split(".")[0]
-        allure.dynamic.suite(op.kwargs.get("service", service))
-        allure.dynamic.sub_suite(op.args[0])
-    for requirement in req.args if req else ():
-        allure.dynamic.tag(requirement)
+    role, operation, rids = _tree(node)
+    allure.dynamic.parent_suite(role)
+    allure.dynamic.suite(operation)
+    allure.dynamic.sub_suite(", ".join(rids))
+    allure.dynamic.epic(role)
+    allure.dynamic.feature(operation)
+    known = [REQUIREMENTS[rid] for rid in rids if rid in REQUIREMENTS]
+    for requirement in known:
+        allure.dynamic.story(f"{requirement.id} {requirement.title}")
+    allure.dynamic.severity(allure.severity_level(severity([r.strength for r in known])))
+    patterns = dict(getattr(request.config.option, "allure_link_pattern", None) or [])
+    for rid in rids:
+        allure.dynamic.tag(rid)
+        allure.dynamic.link(requirement_url(rid, patterns), link_type=LINK_TYPE, name=rid)
+    if request.config.pluginmanager.get_plugin("allure_listener") is None:
+        yield  # no Allure results written: nothing to attach
+        return
+    exchanges: list[dict[str, Any]] = []
+    node.stash[EXCHANGES_KEY] = exchanges
+    with _recording(exchanges):
+        yield
+
+
+def _tree(item: pytest.Item) -> tuple[str, str, list[str]]:
+    """Role ("CPO"), OICP operation ("AuthorizeRemoteStart") and requirement IDs of a suite test."""
+    module = getattr(getattr(item, "module", None), "__name__", "")
+    parts = module.split(".")
+    role = parts[-2].upper() if len(parts) >= 2 else "OICP"
+    op = item.get_closest_marker("operation")
+    operation = op.args[0].split(".")[0] if op is not None and op.args else "(no operation)"
+    req = item.get_closest_marker("requirement")
+    return role, operation, list(req.args) if req else []
+
+
+_WORDS = {
+    "cdr": "CDR",
+    "cdrs": "CDRs",
+    "cpo": "CPO",
+    "emp": "EMP",
+    "evse": "EVSE",
+    "evses": "EVSEs",
+    "evco": "EVCO",
+    "http": "HTTP",
+    "id": "ID",
+    "ids": "IDs",
+    "pin": "PIN",
+    "rfid": "RFID",
+}
+
+
+def human_title(item: pytest.Item) -> str:
+    """What a suite test checks, in words: its docstring's first sentence, else its name spelled out."""
+    function = getattr(item, "function", None)
+    doc = (getattr(function, "__doc__", None) or "").strip()
+    if doc:
+        paragraph = " ".join(line.strip() for line in doc.split("\n\n")[0].splitlines())
+        title = paragraph.split(". ")[0].strip().rstrip(".")
+    else:
+        name = getattr(item, "originalname", None) or item.name
+        words = [_WORDS.get(w, w) for w in name.removeprefix("test_").split("_") if w]
+        title = " ".join(words)
+        title = title[:1].upper() + title[1:]
+    callspec = getattr(item, "callspec", None)
+    return f"{title} [{callspec.id}]" if callspec is not None else title
+
+
+def _description(item: pytest.Item, rids: list[str]) -> str:
+    doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
+    judged = [explain(REQUIREMENTS[rid]) for rid in rids if rid in REQUIREMENTS]
+    parts = [doc, "Judges:\n" + "\n".join(judged) if judged else "", f"pytest: {item.nodeid}"]
+    return "\n\n".join(p for p in parts if p)
+
+
+# --- what the suite sent the SUT, and what the hub saw -------------------------------------------------------
+
+BODY_LIMIT = 20_000  # characters of one JSON body kept in an attachment; a 10 000-EVSE page is cut
+
+
+def _capped(value: Any) -> Any:
+    """A body as it is, or cut (with its size) when it would flood the attachment."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= BODY_LIMIT:
+        return value
+    return {"truncated": True, "characters": len(text), "start": text[:BODY_LIMIT]}
+
+
+@contextmanager
+def _recording(exchanges: list[dict[str, Any]]) -> Iterator[None]:
+    """Record every request the suite sends the SUT and every trigger it fires, with the answers.
+
+    The suites reach the SUT only through `steps.send` (inbound operations) and `steps.fire` (triggers);
+    wrapping those two names for the test keeps the client and the steps as they are."""
+    from conformance.suites import steps
+
+    send, fire = steps.send, steps.fire
+
+    def sending(sut: Sut, op: Any, case: Any, timeout: float | None = None) -> Any:
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        answer = send(sut, op, case, timeout)
+        raw = case.raw is not None
+        exchanges.append(
+            {
+                "at": at,
+                "operation": getattr(op, "id", str(op)),
+                "case": case.describe(),
+                "request": {
+                    "content_type": case.content_type,
+                    "body": _capped(case.payload().decode("utf-8", "replace") if raw else case.body),
+                },
+                "answer": {
+                    "status": answer.status,
+                    "body": _capped(answer.body if answer.body is not None else answer.text),
+                    "seconds": round(answer.elapsed, 3),
+                    "error": answer.error,
+                },
+                "reproduce": answer.curl,
+            }
+        )
+        return answer
+
+    def firing(sut: Sut, name: str, **values: Any) -> Any:
+        entry: dict[str, Any] = {
+            "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "trigger": name,
+            "values": {k: _capped(v) for k, v in values.items()},
+        }
+        exchanges.append(entry)
+        try:
+            fired = fire(sut, name, **values)
+        except Exception as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+            raise
+        entry["answer"] = {"status": fired.status, "ok": fired.ok, "output": _capped(fired.output), "note": fired.note}
+        return fired
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(steps, "send", sending)
+        patch.setattr(steps, "fire", firing)
+        yield
+
+
+def _call_json(call: Call) -> dict[str, Any]:
+    """One journal entry as plain JSON: the request, the hub's answer and its verdict on the call."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(call):
+        value = getattr(call, f.name)
+        if f.name in ("body", "response"):
+            value = _capped(value)
+        elif f.name == "violations":
+            value = [str(v) for v in value]
+        elif f.name == "at":
+            value = datetime.fromtimestamp(value, UTC).isoformat(timespec="milliseconds")
+        elif f.name == "duration":
+            value = round(value, 4)
+        if value not in (None, "", [], {}):
+            out[f.name] = value
+    return out
+
+
+def _redact(text: str, sut: Sut | None) -> str:
+    """Secrets of the declaration (header values read from the environment) as their `${VAR}`, never as such."""
+    for secret, shown in (sut.redacted if sut else {}).items():
+        if secret:
+            text = text.replace(secret, shown)
+    return text
+
+
+def _hub_step(call: Call) -> None:
+    """One Allure step per hub call: what was called, how the hub answered, and its verdict on the call."""
+    from allure_commons import plugin_manager
+
+    what = call.operation or f"{call.method} {call.path or call.url}"
+    code = call.response.get("StatusCode", {}).get("Code") if isinstance(call.response, dict) else None
+    answer = f"HTTP {call.status}" + (f" StatusCode {code}" if code else "")
+    if call.direction == "out":
+        title = f"#{call.seq} hub → SUT {what}: " + (answer if call.error is None else f"no answer ({call.error})")
+    else:
+        title = f"#{call.seq} SUT → hub {what}: {answer}" + (f" (scripted {call.fault})" if call.fault else "")
+    findings = [str(v) for v in call.violations] + list(call.problems)
+    uid = str(uuid4())
+    plugin_manager.hook.start_step(uuid=uid, title=title, params={})
+    failed = AssertionError("\n".join(findings)) if findings else None
+    plugin_manager.hook.stop_step(
+        uuid=uid, title=title, exc_type=type(failed) if failed else None, exc_val=failed, exc_tb=None
+    )
+
+
+def _allure_finish(item: pytest.Item) -> None:
+    """At the end of a suite test: its human title and description, Allure's default tree path (titlePath)
+    as role › operation › requirements, and what it exchanged with the SUT and the hub as JSON."""
+    listener = item.config.pluginmanager.get_plugin("allure_listener")
+    if listener is None:
+        return
+    role, operation, rids = _tree(item)
+    allure.dynamic.title(human_title(item))
+    allure.dynamic.description(_description(item, rids))
+    from allure_commons.model2 import TestResult
+
+    result = listener.allure_logger.get_last_item(TestResult)
+    if result is not None:  # set by allure at setup from the module path; no public API changes it
+        result.titlePath = [role, operation, ", ".join(rids)]
+    sut: Sut | None = getattr(item.config, "_oicp_sut", None)
+    sent = item.stash.get(EXCHANGES_KEY, None)
+    if sent:
+        text = json.dumps(sent, indent=2, ensure_ascii=False, default=str)
+        name = f"requests to the SUT ({len(sent)})"
+        allure.attach(_redact(text, sut), name=name, attachment_type=allure.attachment_type.JSON)
+    hub = (getattr(item, "funcargs", None) or {}).get("hub")
+    calls = hub.calls() if isinstance(hub, FakeHub) else []
+    if calls:
+        text = json.dumps([_call_json(c) for c in calls], indent=2, ensure_ascii=False, default=str)
+        name = f"hub journal ({len(calls)} call{'s' if len(calls) != 1 else ''})"
+        allure.attach(_redact(text, sut), name=name, attachment_type=allure.attachment_type.JSON)
+        for call in calls:
+            _hub_step(call)
 
 
 @pytest.fixture
@@ -239,6 +484,8 @@ def ids(request: pytest.FixtureRequest, seed: int) -> IdSource:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     marker = item.get_closest_marker("requirement")
+    if marker is not None and report.when == "teardown":
+        _allure_finish(item)
     if marker is None or report.when not in ("setup", "call"):
         return report
     if report.when == "setup" and report.passed:
@@ -254,7 +501,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if isinstance(stopped, ConfigurationProblem):
         item.config._oicp_config_problems.append(stopped.reason)  # type: ignore[attr-defined]
     results = item.config._oicp_results  # type: ignore[attr-defined]
-    for rid, outcome in found.outcomes(marker.args, error, stopped).items():
+    mine = found.outcomes(marker.args, error, stopped)
+    item.config._oicp_test_outcomes[item.nodeid] = {rid: o.status for rid, o in mine.items()}  # type: ignore[attr-defined]
+    for rid, outcome in mine.items():
         entry = results.setdefault(rid, {"outcomes": [], "tests": [], "failures": []})
         entry["outcomes"].append(outcome)
         entry["tests"].append(item.name)
@@ -397,6 +646,134 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("OICP requirements")
     for line in render(summary(config)).splitlines():
         terminalreporter.write_line(line)
+
+
+_WORST_FIRST = ("FAILED", "ERROR", "XPASS", "SKIPPED", "XFAIL", "PASSED")
+_WORD_MARKUP = {"PASSED": {"green": True}, "FAILED": {"red": True}, "ERROR": {"red": True}}
+
+
+def live_output(isatty: bool, environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """Whether the progress may redraw a bar: only on a terminal, never under CI (logs keep every byte)."""
+    return isatty and not environ.get("CI") and environ.get("TERM") != "dumb"
+
+
+def progress_line(done: int, total: int, nodeid: str, word: str, outcomes: dict[str, str], seconds: float) -> str:
+    """`[ 6/21] cpo/test_x.py::test_y PASSED  CPO-STATE-02 warn; CPO-ACK-04 pass  (4.4 s)`: what finished,
+    and what it found for each requirement it judges, worst first (the nodeid is what pytest's summary names)."""
+    return "".join(_progress_parts(done, total, nodeid, word, outcomes, seconds))
+
+
+def _progress_parts(
+    done: int, total: int, nodeid: str, word: str, outcomes: dict[str, str], seconds: float
+) -> tuple[str, str, str]:
+    """The line before the outcome word, the word, and the rest: a terminal colours only the word."""
+    count = f"[{done:>{len(str(total))}}/{total}]" if total else f"[{done}]"
+    grouped: dict[str, list[str]] = {}
+    for rid, status in outcomes.items():
+        grouped.setdefault(status, []).append(rid)
+    worst_first = sorted(grouped.items(), key=lambda kv: -RANK.get(kv[0], 0))
+    judged = "; ".join(f"{', '.join(rids)} {status}" for status, rids in worst_first)
+    return f"{count} {nodeid} ", word, (f"  {judged}" if judged else "") + f"  ({seconds:.1f} s)"
+
+
+def progress_bar(done: int, total: int, running: str, elapsed: float, width: int) -> str:
+    """One terminal line: how far the run is, for how long it has run, and which test runs now."""
+    cells = 20
+    filled = cells * done // total if total else 0
+    minutes, seconds = divmod(int(elapsed), 60)
+    line = f"[{'#' * filled}{'.' * (cells - filled)}] {done}/{total} {minutes}:{seconds:02d}  {running}"
+    return line[: max(width - 1, 10)]
+
+
+class Progress:
+    """`--oicp-progress`: one line per finished test with its requirements' outcomes and a running count,
+    under a live bar on a terminal; plain lines (no escape codes) under CI or into a pipe.
+
+    pytest's own per-test letters and words are blanked while it reports a test, so its summary (failures,
+    `-ra` reasons, the final count) stays as pytest prints it."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.total = 0
+        self.done = 0
+        self.started = time.monotonic()
+        self.reporting = False
+        self.words: dict[str, list[str]] = {}
+        self.seconds: dict[str, float] = {}
+        self.bar_shown = False
+
+    @property
+    def terminal(self) -> Any:
+        return self.config.pluginmanager.get_plugin("terminalreporter")
+
+    @property
+    def live(self) -> bool:
+        terminal = self.terminal
+        return terminal is not None and live_output(bool(terminal.isatty))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.total = len(session.items)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> Generator[None, Any, Any]:
+        self.reporting = True
+        try:
+            return (yield)
+        finally:
+            self.reporting = False
+            self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Generator[None, Any, Any]:
+        category, letter, word = yield
+        if not self.reporting:  # the summary asks too (`-ra` lines): those keep pytest's words
+            return category, letter, word
+        text = word[0] if isinstance(word, tuple) else word
+        if text:
+            self.words.setdefault(report.nodeid, []).append(text)
+        return category, "", ""
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        if self.live:
+            self._bar(nodeid)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        terminal = self.terminal
+        if terminal is None:
+            return
+        self.done += 1
+        words = self.words.pop(nodeid, [])
+        word = next((w for w in _WORST_FIRST if w in words), words[-1] if words else "PASSED")
+        outcomes = self.config._oicp_test_outcomes.get(nodeid, {})  # type: ignore[attr-defined]
+        head, word, tail = _progress_parts(self.done, self.total, nodeid, word, outcomes, self.seconds.pop(nodeid, 0.0))
+        if not self.live:
+            terminal.write_line(head + word + tail)
+            terminal.flush()
+            return
+        self._erase()
+        terminal.write(head)
+        terminal.write(word, **_WORD_MARKUP.get(word, {"yellow": True}))
+        terminal.write(tail + "\n")
+        terminal.flush()
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.bar_shown:  # pytest's summary starts on a clean line
+            self._erase()
+            self.terminal.flush()
+
+    def _bar(self, running: str) -> None:
+        width = shutil.get_terminal_size((80, 24)).columns
+        self._erase()
+        self.terminal.write(progress_bar(self.done, self.total, running, time.monotonic() - self.started, width))
+        self.terminal.flush()
+        self.bar_shown = True
+
+    def _erase(self) -> None:
+        if self.bar_shown:
+            width = shutil.get_terminal_size((80, 24)).columns
+            self.terminal.write("\r" + " " * (width - 1) + "\r")
+            self.bar_shown = False
 
 
 def requirement(*ids: str) -> pytest.MarkDecorator:

@@ -88,14 +88,28 @@ def trigger(sut: Sut, hub: FakeHub, verdict: Verdict, name: str, seed: int, **va
     return fired
 
 
-def wait_for(hub: FakeHub, condition: Callable[[list[Call]], bool], seconds: float) -> list[Call]:
-    """The journal once `condition` holds on it, or when `seconds` have passed."""
-    deadline = time.monotonic() + seconds
+def wait_for(
+    hub: FakeHub, condition: Callable[[list[Call]], bool], seconds: float, idle: float | None = None
+) -> list[Call]:
+    """The journal once `condition` holds on it, or when `seconds` have passed.
+
+    With `idle`, also once the SUT called and then fell silent for `idle` seconds: a SUT that stopped paging
+    has stopped, and waiting out the whole window would only make the run slow."""
+    started = time.monotonic()
+    deadline, count, grew = started + seconds, len(hub.calls()), None
     while True:
         calls = hub.calls()
-        if condition(calls) or time.monotonic() > deadline:
+        now = time.monotonic()
+        if len(calls) != count:
+            count, grew = len(calls), now
+        if condition(calls) or now > deadline or (idle is not None and grew is not None and now - grew > idle):
             return calls
         time.sleep(0.05)
+
+
+def paging_idle(sut: Sut) -> float:
+    """How long a paging SUT may fall silent between two pages before the suite takes it as done."""
+    return max(5.0, 2 * sut.outbound_timeout)
 
 
 def settle(hub: FakeHub, quiet: float = 0.8, seconds: float = 20) -> list[Call]:

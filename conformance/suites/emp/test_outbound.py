@@ -21,7 +21,17 @@ from conformance.suites.emp.helpers import (
     seed_evse_data,
 )
 from conformance.suites.plugin import requirement
-from conformance.suites.steps import journal_text, of, probed, require_trigger, rerun, settle, trigger, wait_for
+from conformance.suites.steps import (
+    journal_text,
+    of,
+    paging_idle,
+    probed,
+    require_trigger,
+    rerun,
+    settle,
+    trigger,
+    wait_for,
+)
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 from conformance.sut.messages import wants_message
@@ -108,7 +118,7 @@ def test_pull_evse_data_reads_every_page_then_asks_for_changes(
     time.sleep(1.1)  # LastCall has whole seconds: the first pull's must come after the store was filled
     first_started = datetime.now().astimezone().replace(microsecond=0)
     trigger(sut, hub, verdict, "pull_evse_data", seed)
-    wait_for(hub, lambda cs: any(_last(c) for c in of(cs, PULL_DATA)), sut.retry_window)
+    wait_for(hub, lambda cs: any(_last(c) for c in of(cs, PULL_DATA)), sut.retry_window, paging_idle(sut))
     calls = settle(hub)
     if not calls:
         raise NotJudged("no call reached the hub after the pull_evse_data trigger (see the trigger's answer)")
@@ -276,7 +286,7 @@ def test_get_charge_detail_records_reads_its_range_page_by_page(
     stored = seed_cdrs(hub, sut, 45, seed, start, end - timedelta(minutes=1))
     reproduce = rerun(sut, seed, "test_get_charge_detail_records_reads_its_range_page_by_page")
     trigger(sut, hub, verdict, "get_cdrs", seed, **{"from": start.isoformat(), "to": end.isoformat()})
-    wait_for(hub, lambda cs: any(_last(c) for c in of(cs, GET_CDRS)), sut.retry_window)
+    wait_for(hub, lambda cs: any(_last(c) for c in of(cs, GET_CDRS)), sut.retry_window, paging_idle(sut))
     calls = of(settle(hub), GET_CDRS)
     if not calls:
         raise NotJudged("no GetChargeDetailRecords reached the hub after the trigger (see the trigger's answer)")
@@ -367,7 +377,8 @@ def test_successive_cdr_downloads_leave_no_gap(sut: Sut, hub: FakeHub, seed: int
             time.sleep(2.1)  # whole-second times: later downloads must have a range of their own to ask for
         count = len(hub.calls())
         trigger(sut, hub, verdict, "get_new_cdrs", seed + index)
-        wait_for(hub, lambda cs, n=count: any(_last(c) for c in of(cs[n:], GET_CDRS)), sut.retry_window)
+        done = lambda cs, n=count: any(_last(c) for c in of(cs[n:], GET_CDRS))  # noqa: E731
+        wait_for(hub, done, sut.retry_window, paging_idle(sut))
         for call in of(settle(hub)[count:], GET_CDRS):
             body = call.body if isinstance(call.body, dict) else {}
             window = (str(body.get("From")), str(body.get("To")))
