@@ -244,18 +244,20 @@ def _evse_ids(held: Any) -> list[str]:
 STATUS_BY_ID, GET_CDRS, PUSH_AUTH = "PullEvseStatusByID.hub", "GetChargeDetailRecords.hub", "PushAuthenticationData.hub"
 
 
+def not_chosen_by_a_forwarder(sut: Sut, name: str, what: str) -> None:
+    """n/a where the trigger forwards a message the suite writes: `what` is then the suite's choice, not the SUT's."""
+    if wants_message(sut, name):
+        why = f"trigger {name!r} forwards a message the suite writes: {what} is the suite's choice"
+        raise NotJudged(why, applies=False)
+
+
 @pytest.mark.operation(STATUS_BY_ID, service="evsepull")
 @requirement("EMP-EVSE-STATUS-01")
 def test_pull_evse_status_by_id_names_at_most_100_evses(sut: Sut, hub: FakeHub, seed: int, verdict: Verdict) -> None:
     if not sut.has("pull_evse_status_by_id"):
         raise NotJudged(f"{sut.source} does not declare 'pull_evse_status_by_id'", declare="features")
     require_trigger(sut, "pull_evse_status_by_id")
-    if wants_message(sut, "pull_evse_status_by_id"):
-        raise NotJudged(
-            "the trigger forwards an eRoamingPullEVSEStatusByID the suite writes, which names at most 100 EvseIDs: "
-            "the SUT does not choose how many",
-            applies=False,
-        )
+    not_chosen_by_a_forwarder(sut, "pull_evse_status_by_id", "how many EvseIDs one request names (at most 100)")
     wanted = seed_evse_data(hub, sut, 150, seed)  # more than one request may carry
     trigger(sut, hub, verdict, "pull_evse_status_by_id", seed, evse_ids=wanted)
     wait_for(hub, lambda cs: bool(of(cs, STATUS_BY_ID)), sut.retry_window)
@@ -321,17 +323,22 @@ def test_get_charge_detail_records_reads_its_range_page_by_page(
         judge_gaps(verdict, list(windows), calls, reproduce)
     else:  # judged on the EMP's own successive downloads (test_successive_cdr_downloads_leave_no_gap)
         verdict.not_judged("EMP-GET-CDR-04", "one date range was asked: no gap between ranges to judge", applies=False)
+    judge_booked_once(sut, verdict, stored, reproduce)
+    verdict.conclude()
+
+
+def judge_booked_once(sut: Sut, verdict: Verdict, stored: list[str], reproduce: str) -> None:
+    """EMP-GET-CDR-05 from the cdrs probe: each CDR the hub holds booked once, however often it was downloaded."""
     booked = probed(sut, verdict, "cdrs", "EMP-GET-CDR-05")
     if booked is not None:
         twice = sorted({s for s in stored if booked.count(s) > 1})
         verdict.check(
             not twice,
             "EMP-GET-CDR-05",
-            f"{len(twice)} CDR(s) pulled were booked more than once",
+            f"{len(twice)} CDR(s) downloaded were booked more than once",
             f"e.g. {twice[:5]}",
             reproduce,
         )
-    verdict.conclude()
 
 
 def judge_gaps(verdict: Verdict, windows: list[tuple[str, str]], calls: list[Call], reproduce: str) -> None:
@@ -362,12 +369,7 @@ def test_successive_cdr_downloads_leave_no_gap(sut: Sut, hub: FakeHub, seed: int
     if not sut.has("get_charge_detail_records") and sut.mode != "offline":
         raise NotJudged(f"{sut.source} does not declare 'get_charge_detail_records'", declare="features")
     require_trigger(sut, "get_new_cdrs")
-    if wants_message(sut, "get_new_cdrs"):
-        raise NotJudged(
-            "the trigger forwards an eRoamingGetChargeDetailRecords the suite writes: its From and To are the "
-            "suite's, not the SUT's",
-            applies=False,
-        )
+    not_chosen_by_a_forwarder(sut, "get_new_cdrs", "the From and To of each download")
     end = datetime.now().astimezone().replace(microsecond=0)
     stored = seed_cdrs(hub, sut, 6, seed, end - timedelta(hours=1), end - timedelta(seconds=30))
     reproduce = rerun(sut, seed, "test_successive_cdr_downloads_leave_no_gap")
@@ -391,16 +393,7 @@ def test_successive_cdr_downloads_leave_no_gap(sut: Sut, hub: FakeHub, seed: int
             "(see the triggers' answers)"
         )
     judge_gaps(verdict, ranges, calls, reproduce)
-    booked = probed(sut, verdict, "cdrs", "EMP-GET-CDR-05")
-    if booked is not None:
-        twice = sorted({s for s in stored if booked.count(s) > 1})
-        verdict.check(
-            not twice,
-            "EMP-GET-CDR-05",
-            f"{len(twice)} CDR(s) downloaded more than once were booked more than once",
-            f"e.g. {twice[:5]}",
-            reproduce,
-        )
+    judge_booked_once(sut, verdict, stored, reproduce)
     verdict.conclude()
 
 
