@@ -4,6 +4,7 @@ A role's suite adds only what is its own (a CPO's EVSEs and sessions to undo, an
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -166,6 +167,42 @@ def probed(sut: Sut, verdict: Verdict, name: str, requirement: str, raw: bool = 
     except ProbeError as exc:
         verdict.not_judged(requirement, str(exc), declare=f"[probes] {name}")
         return None
+
+
+def concurrently(*actions: Callable[[], Any]) -> None:
+    """Run the actions at once (e.g. two pushes, to see whether the SUT lets them overlap); the first skip or
+    failure raised in one of them is raised here, where pytest sees it, instead of vanishing with its thread."""
+    errors: list[BaseException] = []
+
+    def run(action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def judge_recorded_once(
+    sut: Sut, verdict: Verdict, rid: str, session_id: str, reproduce: str, evidence: str | None = None
+) -> None:
+    """The SUT's cdrs probe shows exactly one CDR of the session (not judged without the probe)."""
+    records = probed(sut, verdict, "cdrs", rid)
+    if records is not None:
+        count = records.count(session_id)
+        verdict.check(
+            count == 1,
+            rid,
+            f"the {sut.role.upper()}'s records show {count} CDR(s) for session {session_id}, not one",
+            evidence or f"probe {sut.probes['cdrs']}",
+            reproduce,
+        )
 
 
 # --- how a SUT handles the hub's answers: the same judgement for a CPO's pushes and an EMP's pulls -------

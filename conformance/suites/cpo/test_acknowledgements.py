@@ -13,7 +13,6 @@ from conformance.suites.cpo.helpers import (
     available_evses,
     journal_text,
     of,
-    probed,
     rerun,
     settle,
     trigger,
@@ -21,7 +20,7 @@ from conformance.suites.cpo.helpers import (
 )
 from conformance.suites.cpo.test_sessions import authorize
 from conformance.suites.plugin import requirement
-from conformance.suites.steps import judge_bounded, judge_not_resent, judge_retry_after
+from conformance.suites.steps import judge_bounded, judge_not_resent, judge_recorded_once, judge_retry_after
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 
@@ -144,13 +143,5 @@ def test_lost_cdr_acknowledgement_resends_the_same_cdr(
             reproduce,
         )
     settle(hub)
-    records = probed(sut, verdict, "cdrs", "CPO-STATE-02")
-    if records is not None:
-        verdict.check(
-            records.count(session_id) == 1,
-            "CPO-STATE-02",
-            f"the CPO recorded {records.count(session_id)} CDRs for session {session_id}",
-            f"probe {sut.probes['cdrs']}",
-            reproduce,
-        )
+    judge_recorded_once(sut, verdict, "CPO-STATE-02", session_id, reproduce)
     verdict.conclude()

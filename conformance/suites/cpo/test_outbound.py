@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
+from functools import partial
 
 import pytest
 
@@ -21,6 +21,7 @@ from conformance.suites.cpo.helpers import (
     wait_for,
 )
 from conformance.suites.plugin import requirement
+from conformance.suites.steps import concurrently
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 
@@ -149,21 +150,13 @@ def test_no_parallel_pushes_of_one_operation(sut: Sut, hub: FakeHub, seed: int, 
         verdict.not_judged("CPO-OUT-04", f"trigger {name!r} is not declared", f"[triggers.{name}]")
     for op in PUSHES.values():
         hub.script(op, always=Fault.delay(0.5))  # long enough for a second push to overlap, if the SUT lets it
-    errors: list[BaseException] = []
-
-    def push(name: str, index: int) -> None:
-        try:
-            _push(sut, hub, verdict, name, "fullLoad", list(sut.evse_ids), seed + index)
-        except BaseException as exc:  # a skip or failure inside a thread must reach the test, not vanish
-            errors.append(exc)
-
-    threads = [threading.Thread(target=push, args=(name, i)) for name in declared for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    concurrently(
+        *(
+            partial(_push, sut, hub, verdict, name, "fullLoad", list(sut.evse_ids), seed + index)
+            for name in declared
+            for index in range(2)
+        )
+    )
     wanted = {PUSHES[name] for name in declared}
     calls = wait_for(hub, lambda cs: all(len(of(cs, op)) >= 2 for op in wanted), sut.retry_window)
     calls = settle(hub)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from conformance.suites.emp.helpers import (
 )
 from conformance.suites.plugin import requirement
 from conformance.suites.steps import (
+    concurrently,
     journal_text,
     of,
     paging_idle,
@@ -409,21 +410,9 @@ def test_push_authentication_data_keeps_the_hub_equal_to_the_emp(
         raise NotJudged(f"{sut.source} does not declare 'push_authentication_data'", declare="features")
     require_trigger(sut, "push_auth_data")
     hub.script(PUSH_AUTH, always=Fault.delay(0.3))  # long enough for a second push to overlap, if the EMP lets it
-    errors: list[BaseException] = []
-
-    def push(index: int) -> None:
-        try:
-            trigger(sut, hub, verdict, "push_auth_data", seed + index, action="fullLoad")
-        except BaseException as exc:  # a skip or failure in a thread must reach the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=push, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    concurrently(
+        *(partial(trigger, sut, hub, verdict, "push_auth_data", seed + index, action="fullLoad") for index in range(2))
+    )
     wait_for(hub, lambda cs: len(of(cs, PUSH_AUTH)) >= 2, sut.retry_window)
     calls = of(settle(hub), PUSH_AUTH)
     reproduce = rerun(sut, seed, "test_push_authentication_data_keeps_the_hub_equal_to_the_emp")
