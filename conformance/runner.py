@@ -80,6 +80,8 @@ def pytest_args(
     profile: str | None,
     allure: bool,
     strict: bool,
+    examples: int | None = None,
+    database: Path | None = None,
 ) -> list[str]:
     args = [
         "--pyargs",
@@ -116,6 +118,10 @@ def pytest_args(
         args.append("--oicp-strict")
     if profile:
         args.append(f"--hypothesis-profile={profile}")
+    if examples is not None:
+        args.append(f"--oicp-examples={examples}")
+    if database is not None:
+        args.append(f"--oicp-examples-db={database}")
     if keyword:
         args += ["-k", keyword]
     args += [f"--oicp-reference-defect={d}" for d in defects]
@@ -139,6 +145,7 @@ def run_suite(
     allure: bool = True,
     strict: bool = False,
     fork: bool = False,
+    examples: int | None = None,
 ) -> Outcome:
     """pytest over the role's suite; progress streams to the terminal unless `quiet`.
 
@@ -149,6 +156,9 @@ def run_suite(
     work = folder.with_name(f".{folder.name}-running-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    # Hypothesis' example database outlives the run: the failing requests it keeps are replayed first next time.
+    if (folder / "hypothesis").is_dir():
+        shutil.copytree(folder / "hypothesis", work / "hypothesis")
     args = pytest_args(
         role,
         work,
@@ -162,6 +172,8 @@ def run_suite(
         profile=profile,
         allure=allure,
         strict=strict,
+        examples=examples,
+        database=work / "hypothesis",
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
     started = datetime.now(UTC)

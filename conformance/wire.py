@@ -1,9 +1,10 @@
-"""What both directions of a call share: the URL of a partner operation, the copy-paste curl, and how an
-answer reads. The suite calls the SUT (`conformance.sut.client`) and the fake hub calls partners
+"""What both directions of a call share: the URL of a partner operation, the copy-paste curl, how an answer
+reads, and whether a body is UTF-8. The suite calls the SUT (`conformance.sut.client`) and the fake hub calls partners
 (`conformance.hub.partners`) the same way, so a failure looks the same whichever side made the call."""
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Mapping
 from typing import Any
@@ -65,3 +66,37 @@ class AnswerView:
         if self.status is None:
             return f"no answer after {self.elapsed:.1f} s ({self.error})"
         return f"HTTP {self.status} after {self.elapsed:.2f} s: {self.text[:500]}"
+
+
+def utf8_problem(raw: bytes, content_type: str) -> str:
+    """Why a body (a request or an answer) is not UTF-8 ("" when it is): "All service messages exchanged between
+    Hubject and partner
+    systems MUST use UTF-8 character encoding." (CPO 1 REST). The charset the Content-Type declares, if any, must
+    be UTF-8, and the bytes must decode as strict UTF-8 as JSON reads them (JSON readers detect UTF-16 and UTF-32 by
+    their NUL bytes, which strict UTF-8 decoding alone would take as U+0000). A UTF-8 byte order mark is UTF-8."""
+    problems = []
+    charset = _charset(content_type)
+    name = (charset or "utf-8").lower().replace("-", "").replace("_", "")
+    # US-ASCII text is byte for byte its UTF-8 (a JSON writer escapes the rest as \uXXXX): no other name is
+    if name != "utf8" and not (name in ("usascii", "ascii") and raw.isascii()):
+        problems.append(f"the Content-Type declares charset={charset}")
+    detected = json.detect_encoding(raw) if raw else "utf-8"
+    if detected not in ("utf-8", "utf-8-sig"):
+        problems.append(f"the body is {detected.upper()} (as JSON detects it from its NUL bytes or byte order mark)")
+    else:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = raw[exc.start : exc.end]
+            guess = ", as ISO-8859-1 (Latin-1) or Windows-1252 would write it" if all(b >= 0x80 for b in bad) else ""
+            problems.append(f"byte 0x{bad.hex().upper()} at offset {exc.start} of the body is not UTF-8{guess}")
+    return "; ".join(problems)
+
+
+def _charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type header (None when it names none)."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').strip("'") or None
+    return None

@@ -29,8 +29,8 @@ def _env(**extra: str) -> dict[str, str]:
 
 def test_under_ci_each_finished_test_is_one_plain_line(tmp_path: Path) -> None:
     done = cli(
-        "run", "--role", "cpo", "--requirement", "CPO-REMOTE-STOP-01", "--seed", "3", "--reports", str(tmp_path),
-        env=_env(CI="1"), timeout=300,
+        "run", "--role", "cpo", "--requirement", "CPO-REMOTE-STOP-01", "-k", "test_remote_stop_of", "--seed", "3",
+        "--reports", str(tmp_path), env=_env(CI="1"), timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     lines = [m for line in done.stdout.splitlines() if (m := LINE.match(line))]
@@ -60,7 +60,7 @@ def test_a_terminal_gets_a_live_bar(tmp_path: Path) -> None:
     leader, follower = os.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "conformance.cli.main", "run", "--role", "cpo", "--requirement", "CPO-REMOTE-STOP-01",
-         "--seed", "3", "--reports", str(tmp_path)],
+         "-k", "test_remote_stop_of", "--seed", "3", "--reports", str(tmp_path)],
         stdout=follower, stderr=follower, cwd=ROOT, env=_env(TERM="xterm", COLUMNS="160"),
     )  # fmt: skip
     os.close(follower)

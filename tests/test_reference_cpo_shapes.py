@@ -405,7 +405,9 @@ def test_every_flag_appears_in_a_shape() -> None:
 
 
 def test_defects_say_where_they_apply() -> None:
-    assert all(d.applies("official") for d in DEFECTS.values())
+    # every defect shows in the official shape, save those that live only in a forwarding CPO's code
+    assert all(d.applies("official") or d.applies("forward") for d in DEFECTS.values())
+    assert all(d.applies("official") for d in DEFECTS.values() if d.trigger_modes is None)
     assert not DEFECTS["stop-with-other-identification"].applies("minimal")
     assert "authorize_stop" in (DEFECTS["stop-with-other-identification"].why_not("minimal") or "")
     for name in ("retry-refusals", "no-retry-on-5xx", "ignore-retry-after", "new-cdr-after-lost-ack"):
@@ -431,6 +433,8 @@ def test_print_sut_declares_the_shape(shape: str) -> None:
     assert sut.features == config.features and set(sut.evse_ids) == set(config.all_evse_ids)
     assert ("authorize_stop" in sut.triggers) == ("authorize_stop" in config.features)
     assert ("send_notification" in sut.triggers) == ("charging_notifications" in config.features)
+    pricing = "dynamic_pricing" in config.features
+    assert ("push_pricing" in sut.triggers) == ("push_evse_pricing" in sut.triggers) == pricing
     forwarded = [t.body == "{message}" for t in sut.triggers.values()]
     assert all(forwarded) if config.trigger_mode == "forward" else not any(forwarded)
     assert bool(sut.inbound) == config.custom_urls and not sut.headers
@@ -447,7 +451,7 @@ def test_print_sut_with_an_api_key_declares_the_header_from_the_environment() ->
 def test_declaration_keeps_its_old_call_signature() -> None:
     data = tomllib.loads(reference_declaration("http://127.0.0.1:1", 2, "2.3", custom_urls=True, api_key="k"))
     assert data["headers"] == {"X-Api-Key": "k"} and data["inbound"]["remote_start"]["url"].endswith("{providerID}")
-    assert data["features"] == ["authorize_stop", "reservation", "charging_notifications"]
+    assert data["features"] == ["authorize_stop", "reservation", "charging_notifications", "dynamic_pricing"]
 
 
 # --- command line --------------------------------------------------------------------------------------

@@ -88,6 +88,7 @@ TRIGGERS: dict[str, tuple[str, str, str | None]] = {
     "end_session": ("end-session", '{"session_id": "{session_id}"}', None),
     "send_notification": ("notify", '{"session_id": "{session_id}", "type": "{type}"}', "charging_notifications"),
     "push_pricing": ("push-pricing", '{"action": "{action}"}', "dynamic_pricing"),
+    "push_evse_pricing": ("push-evse-pricing", '{"action": "{action}", "evse_ids": {evse_ids}}', "dynamic_pricing"),
 }
 
 EMP_TEMPLATE = """# oicp-sut.toml for {name}: written by `oicp-conformance init --role emp`; see

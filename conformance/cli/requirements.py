@@ -1,7 +1,9 @@
 """`oicp-conformance requirements --role cpo`: every requirement, the sentence it rests on, how strong, which checks.
 
 The quote is printed in full so a reader can judge the strength from the spec's own words without a copy
-of the spec at hand.
+of the spec at hand. `--coverage` turns the view around: each MUST and SHOULD statement of the CPO chapters
+(conformance/suites/cpo_statements.toml) with the checks that cover it, or why it cannot be observed from
+outside, or that nothing judges it yet, so a team sees what a pass does not vouch for.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("requirements", help="list the requirements of a role's suite and the checks covering them")
     p.add_argument("--role", default="cpo", choices=("cpo", "emp"), help="whose requirements (default: cpo)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument(
+        "--coverage",
+        action="store_true",
+        help="list the MUST and SHOULD statements of the CPO chapters 1-3 with the checks covering each, or why "
+        "they cannot be observed (cpo only; default: off)",
+    )
     p.set_defaults(run=run)
 
 
@@ -99,6 +107,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.role not in SUITES:
         raise UsageError(f"role {args.role!r}: no such suite")
+    if getattr(args, "coverage", False):
+        if args.role != "cpo":
+            raise UsageError("--coverage: the statement list exists for --role cpo only")
+        return run_coverage(coverage(SUITES[args.role]), args.format)
     table = rows(coverage(SUITES[args.role]), args.role)
     if args.format == "json":
         print(json.dumps(table, indent=2, ensure_ascii=False))
@@ -107,4 +119,88 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(render(row)))
         print()
     print("MUST fails the run; SHOULD and PRACTICE warn (--strict makes them fail too).")
+    return 0
+
+
+# --- `--coverage`: the CPO chapters' statements and what covers them (issue 12 point 7) ---------------------
+
+
+def statement_rows(checks: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Every statement of the CPO chapters with its status, judged against the checks found now."""
+    from conformance.suites.requirements import CPO
+    from conformance.suites.statements import judge, load
+
+    return judge(load(), checks, {r.id: r.strength for r in CPO.values()})
+
+
+def _labelled(label: str, text: str) -> list[str]:
+    """`label: text` wrapped as `_wrapped` does, never inside an ID or a test name (CPO-OUT-04 stays whole)."""
+    first = f"{INDENT}{label}: "
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=" " * len(first),
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+
+
+def render_statement(row: dict[str, Any]) -> list[str]:
+    """The text block of one statement: headline with status and place, paraphrase, checks or reason."""
+    from conformance.suites.statements import COVERED, NOT_OBSERVABLE
+
+    status = row["status"].upper() if row["status"] not in (COVERED, NOT_OBSERVABLE) else row["status"]
+    head = f"{row['id']:8} {row['strength']:6} {status:14} "
+    binds = "" if row["party"] == "CPO" else f" (binds {row['party']})"
+    lines = [f"{head}{row['chapter']}, {row['section']}{binds}"]
+    lines += textwrap.wrap(row["text"], WIDTH, initial_indent=INDENT, subsequent_indent=INDENT, break_on_hyphens=False)
+    if row["status"] == COVERED:
+        for rid, tests in row["checks"].items():
+            lines += _labelled(f"covered by {rid} ({row['requirement_strengths'][rid]})", ", ".join(tests))
+        if row["warns_only"]:
+            lines += _labelled("mind", "a MUST judged only by SHOULD/PRACTICE requirements: a failure warns")
+    elif row["status"] == NOT_OBSERVABLE:
+        lines += _labelled("not observable", row["reason"])
+    else:
+        label = "!! UNCOVERED MUST" if row["strength"] == "MUST" else "uncovered"
+        lines += _labelled(label, row["reason"])
+        for rid in row["requirements"]:
+            if rid not in row["unchecked"]:
+                strength = row["requirement_strengths"][rid]
+                lines += _labelled(f"judged by {rid} ({strength})", ", ".join(row["checks"][rid]))
+    if row["note"] and row["reason"] != row["note"]:
+        lines += _labelled("note", row["note"])
+    return lines
+
+
+def count_line(totals: dict[str, Any]) -> str:
+    """The closing count: covered / not observable / uncovered, and how many uncovered statements are MUSTs."""
+    return (
+        f"{totals['statements']} statements ({totals['must']} MUST, {totals['should']} SHOULD): "
+        f"{totals['covered']} covered, {totals['not observable']} not observable, {totals['uncovered']} uncovered "
+        f"({len(totals['uncovered_must'])} MUST, {len(totals['uncovered_should'])} SHOULD)"
+    )
+
+
+def run_coverage(checks: dict[str, list[str]], fmt: str) -> int:
+    """Print the statements with their coverage; exit 0 whatever the coverage (a report, not a gate)."""
+    from conformance.suites.statements import StatementError, counts
+
+    try:
+        table = statement_rows(checks)
+    except StatementError as exc:
+        raise UsageError(f"the statement list is broken: {exc}") from exc
+    totals = counts(table)
+    if fmt == "json":
+        print(json.dumps({"statements": table, "counts": totals}, indent=2, ensure_ascii=False))
+        return 0
+    for row in table:
+        print("\n".join(render_statement(row)))
+        print()
+    print(count_line(totals))
+    if totals["must_that_only_warns"]:
+        print(f"MUST judged only as SHOULD/PRACTICE (a failure warns): {', '.join(totals['must_that_only_warns'])}")
+    if totals["uncovered_must"]:
+        print(f"UNCOVERED MUST: {', '.join(totals['uncovered_must'])}")
     return 0

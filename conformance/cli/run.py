@@ -49,6 +49,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression (default: all)")
     p.add_argument(
+        "--examples",
+        type=_positive,
+        metavar="N",
+        help="generated requests per inbound operation in the Hypothesis property tests, each failure shrunk to the "
+        "smallest request that still fails (default: 10); failing requests are kept in REPORTS/<role>/hypothesis "
+        "and replayed first by the next run",
+    )
+    p.add_argument(
         "--requirement", action="append", default=[], help="only the tests of this requirement ID (repeatable)"
     )
     p.add_argument(
@@ -178,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
             keyword=args.keyword,
             profile=args.hypothesis_profile,
             strict=args.strict,
+            examples=getattr(args, "examples", None),
         )
     except ReportsError as exc:
         raise UsageError(str(exc)) from exc
@@ -215,6 +224,8 @@ def run(args: argparse.Namespace) -> int:
 
         body, _, verdict_line = table.rpartition("\n")
         print(f"{body}\n{render_gate(gate)}\n{verdict_line}; {gate_line(gate)}")
+    if line := properties_line(summary):
+        print(line)
     if (folder / "compliance.html").is_file():
         print(f"compliance report: {folder / 'compliance.html'} (and compliance.json)")
     print(
@@ -224,6 +235,27 @@ def run(args: argparse.Namespace) -> int:
     if gate is not None:
         return gate.exit_code
     return EXIT_CODES.get(summary["verdict"], EXIT_BAD_INPUT)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def properties_line(summary: dict[str, Any]) -> str | None:
+    """How many generated requests the property tests sent, and how fast (None when none ran)."""
+    found = summary.get("properties")
+    if not found or not found.get("cases"):
+        return None
+    rate = found.get("cases_per_second")
+    speed = f" ({rate:g} per second)" if rate is not None else ""
+    skipped = f"; {found['skipped']} not sent, the time budget ran out" if found.get("skipped") else ""
+    return (
+        f"property tests: {found['cases']} generated requests sent in {found['seconds']:g} s{speed}; "
+        f"--examples {found['examples']} per inbound operation{skipped}"
+    )
 
 
 def _baseline(args: argparse.Namespace) -> Baseline | None:

@@ -78,6 +78,8 @@ def _session(x: Context) -> Any:
     session = x.state.sessions.get(sid) if isinstance(sid, str) else None
     if session is None:
         raise Refused(codes.SESSION_INVALID, f"no session {sid!r} is known to the hub")
+    # how the session began, for the checks of the messages that follow it (a remote session's identification)
+    x.call.session_origin, x.call.session_identification = session.origin, session.identification
     return session
 
 

@@ -39,6 +39,7 @@ from conformance.oicp import codes
 from conformance.oicp.ids import operator_key, provider_key
 from conformance.oicp.limits import MAX_BODY_BYTES
 from conformance.validation import detect, validate
+from conformance.wire import utf8_problem
 
 PUSHES = {"PushEvseData", "PushEvseStatus", "PushPricingProductData", "PushEVSEPricing", "PushAuthenticationData"}
 DEFAULT_PREFIX = "/api/oicp"
@@ -410,13 +411,16 @@ class FakeHub:
     ) -> tuple[int, Any]:
         raw = request.get_data()
         call.size = len(raw)
+        call.encoding = utf8_problem(raw, call.content_type)
         if call.content_type.split(";")[0].strip().lower() != "application/json":
             call.problems.append(f"content type {call.content_type or '(none)'}")
             return 415, answers.fault_body("Content type must be application/json.")
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError) as exc:
-            call.problems.append("body is not JSON")
+            # JSON in another encoding than UTF-8 is the encoding's finding (`Call.encoding`), not the message's
+            unreadable = isinstance(exc, UnicodeDecodeError) and call.encoding
+            call.problems.append("body is not UTF-8" if unreadable else "body is not JSON")
             return 400, answers.fault_body(answers.VALIDATION_MESSAGE, [("", f"Malformed JSON: {exc}")])
         call.body = body
         message = self._message(op, body)

@@ -46,6 +46,13 @@ class Call:
     curl: str = ""  # "out": a copy-paste reproduction, secrets redacted
     error: str | None = None  # "out": why no answer came (timeout, refused connection, ...)
     caused_by: int | None = None  # "out": the seq of the "in" call the hub was forwarding
+    # "in": whether the body the hub read is UTF-8 (CPO 1 REST): None when the hub never read it (a scripted answer,
+    # too large), "" when it is, else why not (see `conformance.wire.utf8_problem`)
+    encoding: str | None = None
+    # "in": the hub's session the call's SessionID names, as it began (where the hub knows it): "authorize",
+    # "remote" or "reservation", and the identification it began with
+    session_origin: str | None = None
+    session_identification: dict[str, Any] | None = None
 
     @property
     def accepted(self) -> bool:

@@ -45,6 +45,7 @@ QR_SECRET = {
     "eRoamingAuthorizeStop": "PIN",
     "eRoamingPushAuthenticationData": "HashedPIN",
 }
+REFERENCE_UNITS = ("HOUR", "KILOWATT_HOUR", "MINUTE")
 NUMBER_RANGES = {
     "Power": (1, 350),
     "Voltage": (100, 1000),
@@ -159,6 +160,10 @@ def oicp(compiler: Compiler, name: str, node: dict[str, Any], in_array: bool) ->
         "PricingDefaultPriceCurrency": lambda draw, ctx: draw(st.sampled_from(CURRENCIES)),
         "ProductPriceCurrency": lambda draw, ctx: draw(st.sampled_from(CURRENCIES)),
         "TimeZone": lambda draw, ctx: draw(st.sampled_from(OFFSETS).map(_utc_offset)),
+        # ReferenceUnitType's options (CPO 3); the OpenAPI types the unit as a bare string
+        "ReferenceUnit": lambda draw, ctx: draw(st.sampled_from(REFERENCE_UNITS)),
+        "PricingDefaultReferenceUnit": lambda draw, ctx: draw(st.sampled_from(REFERENCE_UNITS)),
+        "AdditionalReferenceUnit": lambda draw, ctx: draw(st.sampled_from(REFERENCE_UNITS)),
         "lang": lambda draw, ctx: draw(st.sampled_from(LANGS)),
     }
     if in_array and name in ("SessionID",):

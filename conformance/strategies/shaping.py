@@ -73,6 +73,8 @@ def _cdr_page(key: str) -> Shaper:
 
 def _progress(msg: dict[str, Any], ctx: Context, draw: st.DrawFn) -> None:
     order(msg, ("SessionStart", "ChargingStart", "EventOccurred"))
+    if "ChargingDuration" not in msg and "ConsumedEnergyProgress" not in msg:
+        msg["ChargingDuration"] = 0  # "Either ChargingDuration or ConsumedEnergyProgress should be provided."
     if "ChargingDuration" in msg:
         delta = parse(msg["EventOccurred"]) - parse(msg["ChargingStart"])
         msg["ChargingDuration"] = int(delta / timedelta(milliseconds=1))
@@ -111,6 +113,58 @@ def _records(*path: str) -> Shaper:
     return shape
 
 
+def _pricing_products(msg: dict[str, Any], ctx: Context, draw: st.DrawFn) -> None:
+    """A ProductID "MUST be unique" (CPO 3 PricingProductDataRecordType): one per record of the push."""
+    records = (msg.get("PricingProductData") or {}).get("PricingProductDataRecords") or []
+    seen: set[Any] = set()
+    for index, record in enumerate(records):
+        product, number = record.get("ProductID"), index
+        while product in seen:
+            number += 1
+            product = f"{str(record.get('ProductID'))[:44]}_{number}"
+        if product != record.get("ProductID"):
+            record["ProductID"] = product
+        seen.add(product)
+
+
+# What EVSE data promise beyond the schema (conformance/checks/rules.py judges a CPO on them): a station not
+# open around the clock gives its hours, "No Payment" stands alone, RenewableEnergy only without grey sources.
+GREY_ENERGY = frozenset({"Coal", "NuclearEnergy", "Petroleum", "NaturalGas"})
+OPEN_HOURS = [{"Period": [{"begin": "08:00", "end": "20:00"}], "on": "Everyday"}]
+
+
+def evse_record(record: dict[str, Any]) -> None:
+    """Make one generated EvseDataRecord keep the data types' rules (see GREY_ENERGY above)."""
+    if record.get("IsOpen24Hours") is False and not record.get("OpeningTimes"):
+        record["OpeningTimes"] = [dict(o, Period=[dict(p) for p in o["Period"]]) for o in OPEN_HOURS]
+    options = record.get("PaymentOptions")
+    if isinstance(options, list) and "No Payment" in options and len(set(options)) > 1:
+        record["PaymentOptions"] = [o for o in options if o != "No Payment"]
+    sources = record.get("EnergySource")
+    if record.get("RenewableEnergy") is True and isinstance(sources, list):
+        grey = [s for s in sources if isinstance(s, dict) and s.get("Energy") in GREY_ENERGY]
+        if any(s.get("Percentage", 1) != 0 for s in grey):
+            record["RenewableEnergy"] = False
+
+
+def _evse_rules(*path: str) -> Shaper:
+    """`evse_record` on every record of the list at `path` (lists along the path are walked)."""
+
+    def shape(msg: dict[str, Any], ctx: Context, draw: st.DrawFn) -> None:
+        nodes: list[Any] = [msg]
+        for key in path:
+            nxt: list[Any] = []
+            for node in nodes:
+                value = node.get(key) if isinstance(node, dict) else None
+                nxt.extend(value if isinstance(value, list) else [value])
+            nodes = [n for n in nxt if n is not None]
+        for record in nodes:
+            if isinstance(record, dict):
+                evse_record(record)
+
+    return shape
+
+
 def _notification(kind: str) -> Shaper:
     def shape(msg: dict[str, Any], ctx: Context, draw: st.DrawFn) -> None:
         msg["Type"] = kind  # the Type member names the notification (the hub dispatches on it)
@@ -129,15 +183,22 @@ SHAPERS: dict[str, tuple[Shaper, ...]] = {
     "eRoamingChargingNotificationEnd": (_notification("End"), _end),
     "eRoamingChargingNotificationError": (_notification("Error"),),
     "eRoamingGetChargeDetailRecords": (_window("From", "To"),),
-    "eRoamingPushEvseData": (_records("OperatorEvseData", "EvseDataRecord"),),
+    "eRoamingPushEvseData": (
+        _records("OperatorEvseData", "EvseDataRecord"),
+        _evse_rules("OperatorEvseData", "EvseDataRecord"),
+    ),
     "eRoamingPushEvseStatus": (_records("OperatorEvseStatus", "EvseStatusRecord"),),
-    "eRoamingEVSEData": (_records("content"),),
-    "eRoamingEvseData": (_records("EvseData", "OperatorEvseData", "EvseDataRecord"),),
+    "eRoamingEVSEData": (_records("content"), _evse_rules("content")),
+    "eRoamingEvseData": (
+        _records("EvseData", "OperatorEvseData", "EvseDataRecord"),
+        _evse_rules("EvseData", "OperatorEvseData", "EvseDataRecord"),
+    ),
     "eRoamingEVSEStatus": (_records("EvseStatuses", "OperatorEvseStatus", "EvseStatusRecord"),),
     "eRoamingEvseStatus": (_records("EvseStatuses", "OperatorEvseStatus", "EvseStatusRecord"),),
     "eRoamingEVSEStatusByID": (_records("EVSEStatusRecords", "EvseStatusRecord"),),
     "eRoamingEvseStatusByID": (_records("EVSEStatusRecords", "EvseStatusRecord"),),
     "eRoamingPushEVSEPricing": (_records("EVSEPricing"),),
+    "eRoamingPushPricingProductData": (_pricing_products,),
 }
 
 

@@ -27,6 +27,7 @@ from uuid import uuid4
 import allure
 import pytest
 
+from conformance.checks.failure import Failure
 from conformance.hub import Call, FakeHub, Partners
 from conformance.oicp.ids import operator_key
 from conformance.reports.allure_requirements import LINK_TYPE, explain, requirement_url, severity
@@ -45,9 +46,10 @@ from conformance.suites.verdicts import (
     run_verdict,
 )
 from conformance.sut import Sut, load
-from conformance.sut.client import SENT
+from conformance.sut.client import HANDED, SENT
 
 REQUIREMENTS: dict[str, Requirement] = {**CPO, **EMP}
+DEFAULT_EXAMPLES = 10  # per inbound operation: a whole run stays quick; `--examples 200` digs deeper
 VERDICT_KEY = pytest.StashKey[Verdict]()
 EXCHANGES_KEY = pytest.StashKey[list[dict[str, Any]]]()
 SUITES_DIR = Path(__file__).resolve().parent
@@ -97,6 +99,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "running count (a live bar on a terminal unless CI is set)",
     )
     group.addoption("--oicp-via-cli", action="store_true", help=argparse.SUPPRESS)
+    # Hypothesis properties over the inbound operations (cpo/test_properties.py, issue 12 point 6).
+    group.addoption(
+        "--oicp-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"generated requests per inbound operation in the property tests (default: {DEFAULT_EXAMPLES})",
+    )
+    group.addoption(
+        "--oicp-examples-db",
+        default=None,
+        metavar="DIR",
+        help="Hypothesis example database: failing requests kept here are replayed first by the next run "
+        "(default: none; `oicp-conformance run` keeps it under REPORTS/<role>/hypothesis)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -313,10 +330,16 @@ def human_title(item: pytest.Item) -> str:
     return f"{title} [{callspec.id}]" if callspec is not None else title
 
 
-def _description(item: pytest.Item, rids: list[str]) -> str:
+def _description(item: pytest.Item, rids: list[str], journal: list[str] | None = None) -> str:
     doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
     judged = [explain(REQUIREMENTS[rid]) for rid in rids if rid in REQUIREMENTS]
-    parts = [doc, "Judges:\n" + "\n".join(judged) if judged else "", f"pytest: {item.nodeid}"]
+    also = [explain(REQUIREMENTS[rid]) for rid in journal or [] if rid in REQUIREMENTS]
+    parts = [
+        doc,
+        "Judges:\n" + "\n".join(judged) if judged else "",
+        "Also judged on the SUT's calls to the hub during this test:\n" + "\n".join(also) if also else "",
+        f"pytest: {item.nodeid}",
+    ]
     return "\n\n".join(p for p in parts if p)
 
 
@@ -444,13 +467,22 @@ def _allure_finish(item: pytest.Item) -> None:
         return
     role, operation, rids = _tree(item)
     allure.dynamic.title(human_title(item))
-    allure.dynamic.description(_description(item, rids))
+    found = item.stash.get(VERDICT_KEY, None)
+    allure.dynamic.description(_description(item, rids, sorted(found.journal - set(rids)) if found else []))
     from allure_commons.model2 import TestResult
 
     result = listener.allure_logger.get_last_item(TestResult)
     if result is not None:  # set by allure at setup from the module path; no public API changes it
         result.titlePath = [role, operation, ", ".join(rids)]
     sut: Sut | None = getattr(item.config, "_oicp_sut", None)
+    if found is not None:  # requirements the hub journal judged beyond the test's own: findable by tag and link
+        patterns = dict(getattr(item.config.option, "allure_link_pattern", None) or [])
+        for rid in sorted(found.journal - set(rids)):
+            allure.dynamic.tag(rid)
+            allure.dynamic.link(requirement_url(rid, patterns), link_type=LINK_TYPE, name=rid)
+        if found.journal_notes:
+            text = "\n".join(found.journal_notes)
+            allure.attach(_redact(text, sut), name="hub calls not judged", attachment_type=allure.attachment_type.TEXT)
     sent = item.stash.get(EXCHANGES_KEY, None)
     if sent:
         text = json.dumps(sent, indent=2, ensure_ascii=False, default=str)
@@ -485,12 +517,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     marker = item.get_closest_marker("requirement")
     if marker is not None and report.when == "teardown":
+        _judge_late_calls(item, report)
         _allure_finish(item)
     if marker is None or report.when not in ("setup", "call"):
         return report
     if report.when == "setup" and report.passed:
         return report
     found: Verdict = item.stash.get(VERDICT_KEY, None) or Verdict(item, 0, REQUIREMENTS)
+    item.stash[VERDICT_KEY] = found
     stopped = call.excinfo.value if call.excinfo and isinstance(call.excinfo.value, NotJudged) else None
     if stopped is None and report.skipped:  # a plain pytest.skip: not judged, with its reason
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -500,21 +534,116 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         error = f"the check broke: {_last_line(report.longreprtext)}"
     if isinstance(stopped, ConfigurationProblem):
         item.config._oicp_config_problems.append(stopped.reason)  # type: ignore[attr-defined]
+    _, from_journal = _judge_journal(item, found)
     results = item.config._oicp_results  # type: ignore[attr-defined]
     mine = found.outcomes(marker.args, error, stopped)
     item.config._oicp_test_outcomes[item.nodeid] = {rid: o.status for rid, o in mine.items()}  # type: ignore[attr-defined]
+    recorded: dict[str, int] = {}
     for rid, outcome in mine.items():
         entry = results.setdefault(rid, {"outcomes": [], "tests": [], "failures": []})
+        recorded[rid] = len(entry["outcomes"])
         entry["outcomes"].append(outcome)
         entry["tests"].append(item.name)
         entry["failures"] += [f.__dict__ for f in found.failures if f.requirement == rid]
+    item.stash[RECORDED_KEY] = recorded
     _allure_outcome(found, marker.args, report)
-    if report.skipped and (blocking := found.blocking()):
-        # A test that recorded a MUST failure and then could not go on has failed, not skipped: pytest's
-        # own outcome (and exit code) must agree with the requirement table.
+    _allure_journal_failures(found, from_journal)
+    blocking = found.blocking()
+    if blocking and (report.skipped or report.passed):
+        # A test that recorded a MUST failure (itself, or the journal-wide judgement of its hub calls) and then
+        # could not go on or ended well has failed: pytest's own outcome (and exit code) must agree with the
+        # requirement table.
         report.outcome = "failed"
         report.longrepr = "\n\n".join(f.render(found.seed) for f in blocking)
+    elif late := [f for f in from_journal if f in blocking]:  # failed already: the journal's findings as well
+        report.sections.append(("OICP hub journal", "\n\n".join(f.render(found.seed) for f in late)))
     return report
+
+
+# --- the journal-wide judgement: every call the SUT made to the fake hub, whatever the test is about ---------
+
+JOURNAL_SEEN_KEY = pytest.StashKey[int]()  # the last journal seq judged for this test
+RECORDED_KEY = pytest.StashKey[dict[str, int]]()  # requirement -> index of this test's outcome in the results
+
+
+def _judge_journal(item: pytest.Item, found: Verdict) -> tuple[set[str], list[Failure]]:
+    """Judge the CPO's calls to the hub since this test's last judgement (see conformance.checks.journal):
+    the requirements judged and the failures not recorded before. Nothing without calls to judge, so a test
+    whose SUT never called the hub leaves these requirements unjudged."""
+    hub = (getattr(item, "funcargs", None) or {}).get("hub")
+    sut: Sut | None = getattr(item.config, "_oicp_sut", None)
+    if not isinstance(hub, FakeHub) or sut is None or sut.role != "cpo":
+        return set(), []
+    calls = hub.calls(direction="in")
+    seen = item.stash.get(JOURNAL_SEEN_KEY, 0)
+    if not any(c.seq > seen for c in calls):
+        return set(), []
+    from conformance.checks.journal import RunMemory, judge_journal
+    from conformance.suites.steps import rerun
+
+    config = item.config
+    memory = getattr(config, "_oicp_journal_memory", None) or RunMemory()
+    config._oicp_journal_memory = memory  # type: ignore[attr-defined]
+    with hub.state.lock:
+        handed = HANDED | set(hub.state.sessions)
+    seed = int(config.getoption("oicp_seed") or 0)
+    judgement = judge_journal(
+        sut, calls, reproduce=rerun(sut, seed, item.name), memory=memory, handed=handed, after=seen
+    )
+    item.stash[JOURNAL_SEEN_KEY] = max(c.seq for c in calls)
+    judged = {rid for rid in judgement.judged if rid in REQUIREMENTS}
+    failures = [f for f in judgement.failures if f.requirement in REQUIREMENTS]
+    return judged, found.record_journal(judged, failures, judgement.notes)
+
+
+def _allure_journal_failures(found: Verdict, new: list[Failure]) -> None:
+    """The journal's blocking failures as readable attachments: the test's own failure message may not name them."""
+    for failure in (f for f in new if f in found.blocking()):
+        allure.attach(
+            failure.render(found.seed),
+            name=f"failure {failure.requirement}: {failure.title}",
+            attachment_type=allure.attachment_type.TEXT,
+        )
+
+
+def _judge_late_calls(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Calls that reached the hub after the test's own end (while its fixtures cleaned up: the CDRs of the
+    sessions it stopped), judged like the rest and merged into this test's outcomes."""
+    found = item.stash.get(VERDICT_KEY, None)
+    if found is None:
+        return
+    judged, new = _judge_journal(item, found)
+    if not judged:
+        return
+    results = item.config._oicp_results  # type: ignore[attr-defined]
+    recorded = item.stash.get(RECORDED_KEY, {})
+    shown = item.config._oicp_test_outcomes.setdefault(item.nodeid, {})  # type: ignore[attr-defined]
+    for rid in sorted(judged):
+        late = found.journal_outcome(rid)
+        entry = results.setdefault(rid, {"outcomes": [], "tests": [], "failures": []})
+        if rid in recorded:
+            if RANK[late.status] > RANK[entry["outcomes"][recorded[rid]].status]:
+                entry["outcomes"][recorded[rid]] = late
+        else:
+            recorded[rid] = len(entry["outcomes"])
+            entry["outcomes"].append(late)
+            entry["tests"].append(item.name)
+        entry["failures"] += [f.__dict__ for f in new if f.requirement == rid]
+        shown[rid] = entry["outcomes"][recorded[rid]].status
+    item.stash[RECORDED_KEY] = recorded
+    blocking = [f for f in new if f in found.blocking()]
+    for failure in (f for f in new if f not in blocking):
+        allure.attach(
+            failure.render(found.seed),
+            name=f"warning {failure.requirement}: {failure.title}",
+            attachment_type=allure.attachment_type.TEXT,
+        )
+    _allure_journal_failures(found, new)
+    if blocking and not report.failed:
+        report.outcome = "failed"
+        report.longrepr = "calls the SUT made to the hub while the test cleaned up:\n\n" + "\n\n".join(
+            f.render(found.seed) for f in blocking
+        )
 
 
 def _last_line(text: str) -> str:
@@ -607,7 +736,24 @@ def summary(config: pytest.Config) -> dict[str, Any]:
             "requests": len(SENT),
             "opened_sessions": [sid for op, sid in SENT if sid and ("Start" in op)],  # RemoteStart, ReservationStart
         },
+        "properties": property_totals(getattr(config, "_oicp_properties", [])),
         "requirements": rows,
+    }
+
+
+def property_totals(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Cases the property tests sent and how fast (None when none ran), with each operation's own numbers."""
+    if not runs:
+        return None
+    cases = sum(r["cases"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    return {
+        "examples": runs[0]["examples"],
+        "cases": cases,
+        "seconds": round(seconds, 2),
+        "cases_per_second": round(cases / seconds, 1) if seconds > 0 else None,
+        "skipped": sum(r.get("skipped", 0) for r in runs),  # not sent: an operation's time budget ran out
+        "operations": runs,
     }
 
 
@@ -641,10 +787,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     if not config._oicp_results or config.getoption("oicp_via_cli"):  # type: ignore[attr-defined]
         return  # `oicp-conformance run` prints the table itself, once
+    from conformance.cli.run import properties_line
     from conformance.reports import render
 
     terminalreporter.section("OICP requirements")
-    for line in render(summary(config)).splitlines():
+    found = summary(config)
+    for line in render(found).splitlines():
+        terminalreporter.write_line(line)
+    if line := properties_line(found):
         terminalreporter.write_line(line)
 
 

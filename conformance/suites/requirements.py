@@ -188,6 +188,75 @@ CPO: dict[str, Requirement] = {
             "eRoamingAuthorizeRemoteReservationStart_V1.1",
             "reservation",
         ),
+        # What the CPO's acknowledgements carry back (issue 12 point 3). The table describes, it does not demand.
+        Requirement(
+            "CPO-ACK-IN-01",
+            "an acknowledgement of a request from Hubject returns no SessionID but the request's",
+            "PRACTICE",
+            "Represents the service process. In some cases the current SessionID is returned to the service "
+            "requestor in this field",
+            "CPO 2",
+            "eRoamingAcknowledgment",
+            basis="The SessionID is Hubject's key of the process; an acknowledgement that names another one relates "
+            "the answer to a process that does not exist. No sentence demands the SessionID in the answer, so an "
+            "acknowledgement without one passes.",
+        ),
+        Requirement(
+            "CPO-ACK-IN-02",
+            "partner session IDs a request from Hubject carried come back unchanged in its acknowledgement",
+            "PRACTICE",
+            "Hubject will assign the CPOPartnerSessionID to the Hubject SessionID and will add the "
+            "CPOPartnerSessionID to every operation response so that the CPO partner systems can relate the "
+            "operations to their own session handling.",
+            "CPO 1",
+            "Session handling",
+            basis="The sentence is what Hubject does with partner session IDs; a CPO's acknowledgement that drops "
+            "the EMPPartnerSessionID of the request leaves the EMP unable to relate the answer to its session.",
+        ),
+        # Refusal cases of reservations, each judged on its own (issue 12 point 2).
+        Requirement(
+            "CPO-RESERVATION-02",
+            "a reservation the CPO cannot carry out (an unknown EVSE, an EVSE out of service) is answered with an "
+            "eRoamingAcknowledgement with Result false: never Result true, never an HTTP 5xx",
+            "MUST",
+            "The CPO MUST return an eRoamingAcknowledgement message that MUST contain the result indicating whether "
+            "the reservation was successful and that MAY contain a status code for further information.",
+            "CPO 2",
+            "eRoamingAuthorizeRemoteReservationStart_V1.1",
+            "reservation",
+        ),
+        Requirement(
+            "CPO-RESERVATION-03",
+            "a reservation stop whose SessionID no reservation start created is refused (Result false), never a 5xx",
+            "MUST",
+            "The request MUST contain the SessionID that was created by Hubject after the initial "
+            "eRoamingAuthorizeRemoteReservationStart request.",
+            "CPO 2",
+            "eRoamingAuthorizeRemoteReservationStop_V1.1",
+            "reservation",
+        ),
+        # Every message the CPO sends, judged on every hub journal of every test (issue 12 point 1): see
+        # conformance/checks/journal.py for which call and which hub refusal each of these judges.
+        Requirement(
+            "CPO-AUTH-STOP-01",
+            "AuthorizeStop goes to charging v21 with the SessionID Hubject created at the session's AuthorizeStart, "
+            "schema-valid, and the hub takes it (no refusal as an unknown or already stopped session)",
+            "MUST",
+            "The request MUST contain the SessionID that was created by Hubject after the initial "
+            "eRoamingAuthorizeStart request.",
+            "CPO 2",
+            "eRoamingAuthorizeStop_V2.1",
+            "authorize_stop",
+        ),
+        Requirement(
+            "CPO-CDR-02",
+            "the hub takes the CDR as the record of the charging process its SessionID names: no refusal as an "
+            "unknown session (400) or for an EvseID other than the session's (018 Inconsistent EvseID)",
+            "MUST",
+            "The CPO MUST provide the same SessionID that was assigned to the corresponding charging process.",
+            "CPO 2",
+            "eRoamingChargeDetailRecord_V2.2",
+        ),
         Requirement(
             "CPO-OUT-01",
             "every call goes to an OICP 2.3 operation's path with that operation's service version",
@@ -418,6 +487,200 @@ CPO: dict[str, Requirement] = {
             _COPE,
             "CPO 1",
             "Error handling",
+        ),
+        # Every notification type and the dynamic-pricing pushes (issue 12 point 1; test_notifications.py and
+        # test_pricing.py). CPO-NOTIFY-01 above judges the SessionID of every notification type.
+        Requirement(
+            "CPO-NOTIFY-02",
+            "each charging notification type (Start, Progress, End, Error) is the type asked for, schema-valid with "
+            "the members its message table marks M (ChargingStart; ChargingStart and EventOccurred; ChargingEnd; "
+            "ErrorType), and accepted by the hub",
+            "PRACTICE",
+            "Hubject will forward Start, Progress, End and Error notification requests to the EMP.",
+            "CPO 2",
+            "eRoamingChargingNotifications",
+            "charging_notifications",
+            basis="The four message tables of CPO 2 (eRoamingChargingNotifications Start/Progress/End/Error "
+            "Message) mark Type, SessionID, EvseID, OperatorID and, per type, ChargingStart (Start, Progress), "
+            "EventOccurred (Progress), ChargingEnd (End) and ErrorType (Error) with M in their M/O column, but no "
+            "sentence of the chapter says must; Hubject's OpenAPI lists them as required, and the hub refuses a "
+            "notification without them (HTTP 400), so the EMP never hears of it.",
+        ),
+        Requirement(
+            "CPO-NOTIFY-03",
+            "a charging notification names its session's EvseID, and its own times and figures agree (SessionStart "
+            "<= ChargingStart <= EventOccurred or ChargingEnd <= SessionEnd; ChargingDuration = EventOccurred - "
+            "ChargingStart; ConsumedEnergy = MeterValueEnd - MeterValueStart)",
+            "PRACTICE",
+            "Hubject generates a SessionID for the charging process and persists important session data (SessionID, "
+            "EvseID, identification data).",
+            "CPO 2",
+            "eRoamingAuthorizeStart_V2.1",
+            "charging_notifications",
+            basis="The hub keeps each session's EvseID (and refuses a CDR naming another with 018); no sentence says "
+            "a notification must name the same EVSE, but one naming another tells the EMP's customer about the "
+            "wrong charge point. The figures are the text's own definitions in the message tables (ChargingDuration "
+            "= EventOccurred - ChargingStart, in milliseconds; ConsumedEnergy: the difference between MeterValueEnd "
+            "and MeterValueStart), and the order of the times follows from what each one names.",
+        ),
+        Requirement(
+            "CPO-NOTIFY-04",
+            "a Progress notification carries ChargingDuration or ConsumedEnergyProgress (or both)",
+            "SHOULD",
+            "Either ChargingDuration or ConsumedEnergyProgress should be provided.",
+            "CPO 2",
+            "eRoamingChargingNotifications Progress Message",
+            "charging_notifications",
+        ),
+        Requirement(
+            "CPO-PRICING-01",
+            "PushPricingProductData provides its products as PricingProductDataRecord structures in "
+            "PricingProductData (schema-valid), and the hub accepts and stores them",
+            "MUST",
+            "The pricing product data to be processed MUST be provided in the “PricingProductData” field, which "
+            "consists of “PricingProductDataRecord” structures.",
+            "CPO 2",
+            "eRoamingPushPricingProductData_V1.0",
+            "dynamic_pricing",
+        ),
+        Requirement(
+            "CPO-PRICING-02",
+            "PushEVSEPricing provides its EVSE prices as EVSEPricing records with an EvseIDProductList each "
+            "(schema-valid), and the hub accepts and stores them",
+            "MUST",
+            "The EVSE pricing data to be processed MUST be provided in the “EVSEPricing” field, which consists of "
+            "“EvseIDProductList” structures.",
+            "CPO 2",
+            "eRoamingPushEVSEPricing_V1.0",
+            "dynamic_pricing",
+        ),
+        Requirement(
+            "CPO-PRICING-03",
+            "no two pricing products of one PushPricingProductData share a ProductID",
+            "MUST",
+            "A pricing product name (for identifying a tariff) that MUST be unique",
+            "CPO 3",
+            "PricingProductDataRecordType",
+            "dynamic_pricing",
+        ),
+        Requirement(
+            "CPO-PRICING-04",
+            "reference units are ReferenceUnitType options (HOUR, KILOWATT_HOUR, MINUTE) and currencies active "
+            "ISO 4217 codes",
+            "PRACTICE",
+            "The ProductPriceCurrencyType allows for the list of active codes of the official ISO 4217 currency names.",
+            "CPO 3",
+            "CurrencyIDType",
+            "dynamic_pricing",
+            basis="CPO 3 lists HOUR, KILOWATT_HOUR and MINUTE as the options of ReferenceUnitType and points "
+            "CurrencyIDType to the active ISO 4217 codes, but Hubject's OpenAPI types both as a bare string, so a "
+            "schema validator (and the hub) takes 'kWh' or 'EURO'. No sentence says such a value is refused; an EMP "
+            "cannot price a session in a unit or currency the text does not define.",
+        ),
+        # --- OICP rules beyond the schema, on what the CPO sends (issue 12 point 4): conformance/checks/rules.py
+        # judges CPO-RULE-01..04 on every journal; suites/cpo/test_rules.py drives the flows and CPO-RULE-05/06.
+        Requirement(
+            "CPO-RULE-01",
+            "every Identification the CPO sends carries exactly one of the five options; AuthorizeStart/Stop never "
+            "use RFIDIdentification; a QR code in AuthorizeStart carries its PIN in clear text (at most 20 "
+            "characters), never a HashedPIN",
+            "MUST",
+            "In order to prevent hashed PIN values that may have been picked illegally from being used to request "
+            "the authorization for charging processes, the PIN value MUST always be provided in clear text within "
+            "the eRoamingAuthorizeStart request.",
+            "CPO 2",
+            "eRoamingAuthorizeStart_V2.1",
+        ),
+        Requirement(
+            "CPO-RULE-02",
+            "EVSE data keep the MUST rules of their data types: GeoCoordinates (and GeoChargingPointEntrance) in "
+            "exactly one format; RenewableEnergy true only when no grey EnergySource is listed; a CDR of an EVSE "
+            "whose data say CalibrationLawDataAvailability External carries SignedMeteringValues",
+            "MUST",
+            "One of the following three options MUST be provided",
+            "CPO 3",
+            "GeoCoordinatesType",
+        ),
+        Requirement(
+            "CPO-RULE-03",
+            "EVSE data and CDRs as the 2.3 data types describe them: OpeningTimes given when IsOpen24Hours is "
+            "false, 'No Payment' never combined with another payment option, no 2.2 MeteringSignature in a 2.3 CDR",
+            "PRACTICE",
+            "No Payment can not be combined with other payment option",
+            "CPO 3",
+            "PaymentOptionType",
+            basis="CPO 3 states these without a MUST word: 'No Payment' can not be combined (a note of "
+            "PaymentOptionType); OpeningTimes are the opening times 'in case that the charging station cannot be "
+            "accessed around the clock' and marked M/O (EvseDataRecordType); the OICP 2.3 release notes list "
+            "MeteringSignature as a deleted field of eRoamingChargeDetailRecord (CPO 1 Calibration Law: with older "
+            "revisions CPOs provided this data 'as Metering Signature field'). The schema lets all three pass; a "
+            "station both free and paid, 'not open around the clock' without hours, or calibration data in a member "
+            "2.3 EMPs no longer read tell the EMP's customers nothing usable.",
+        ),
+        Requirement(
+            "CPO-RULE-04",
+            "every date-time the CPO sends carries the UTC offset of the charge point's local time at that instant "
+            "(DST-aware; from the declared time_zone, else from the EVSE's pushed Address.TimeZone and Country)",
+            "MUST",
+            "It is mandatory for CPO’s to provide date/time values including a time zone offset which refers to "
+            "the charge point location due to the need for time based charging fees.",
+            "CPO 1",
+            "Time zones",
+        ),
+        Requirement(
+            "CPO-RULE-05",
+            "after the hub answered AuthorizeStart with NotAuthorized nothing is charged: no session in the CPO's "
+            "records (where a sessions probe is declared), no charging notification and no CDR",
+            "PRACTICE",
+            "In case that the request for authorization was not successful, Hubject deletes the corresponding "
+            "SessionID for the charging process.",
+            "CPO 2",
+            "eRoamingAuthorizeStart_V2.1",
+            basis="No sentence says what a CPO does after NotAuthorized. The hub deletes the session, so a "
+            "notification or CDR for it can only be refused, and charging nobody authorised is billed to nobody; "
+            "the project expects the CPO not to charge at all.",
+        ),
+        Requirement(
+            "CPO-RULE-06",
+            "after a reservation stop the CPO sends a CDR for the reservation's SessionID",
+            "MUST",
+            "After the eRoamingAuthorizeRemoteReservationStop the CPO MUST provide a CDR.",
+            "CPO 2",
+            "eRoamingAuthorizeRemoteReservationStop_V1.1",
+            "reservation",
+        ),
+        # --- The MUST statements of the coverage list no check judged before (issue 12 point 7 follow-up): the
+        # encoding of every request (journal-wide, conformance/checks/journal.py) and of the RemoteStart answer
+        # (suites/cpo/test_inbound.py), the EVSE address's country code
+        # and a remote session's identification (conformance/checks/rules.py, judged on every journal too).
+        # CPO-OUT-04 covers the pricing pushes where `dynamic_pricing` is declared.
+        Requirement(
+            "CPO-OUT-05",
+            "every body the CPO sends to the hub, its requests (every hub journal) and its acknowledgements (of a "
+            "RemoteStart) alike, is UTF-8: the bytes decode as strict UTF-8 (not UTF-16/32, not Latin-1) and a "
+            "charset the Content-Type declares is utf-8",
+            "MUST",
+            "All service messages exchanged between Hubject and partner systems MUST use UTF-8 character encoding.",
+            "CPO 1",
+            "REST",
+        ),
+        Requirement(
+            "CPO-RULE-07",
+            "the Country of every pushed EVSE address is an ISO 3166-1 alpha-3 code (DEU, not GER or DE)",
+            "MUST",
+            "Alpha 3 ISO (ISO 3166-1) code is required, (e.g. 'DEU', 'FRA', 'USA').",
+            "CPO 2",
+            "eRoamingEvseData Best Practices",
+        ),
+        Requirement(
+            "CPO-RULE-08",
+            "the CDR and charging notifications (and AuthorizeStop) of a session Hubject brokered from a RemoteStart "
+            "with RemoteIdentification identify the customer with RemoteIdentification only",
+            "MUST",
+            "For the Remote Authorization process, only the option RemoteIdentification MUST be used in the "
+            "respective messages.",
+            "CPO 3",
+            "IdentificationType",
         ),
     )
 }

@@ -66,6 +66,10 @@ class Verdict:
     unjudged: dict[str, Outcome] = field(default_factory=dict)
     context: list[str] = field(default_factory=list)  # e.g. what a trigger answered
     concluded: bool = False
+    # Requirements the hub journal judged in this test whatever the test is about (see `record_journal`), and
+    # the journal's calls it left unjudged with the reason.
+    journal: set[str] = field(default_factory=set)
+    journal_notes: list[str] = field(default_factory=list)
 
     def _known(self, requirement: str) -> None:
         if requirement not in self.requirements:
@@ -100,6 +104,18 @@ class Verdict:
         if text and text not in self.context:
             self.context.append(text)
 
+    def record_journal(self, judged: set[str], failures: list[Failure], notes: list[str]) -> list[Failure]:
+        """What the journal-wide judgement found; returns the failures not recorded before (a journal judged
+        twice, at the end of the test and after its teardown, repeats none)."""
+        for rid in judged:
+            self._known(rid)
+        self.judged |= judged
+        self.journal |= judged
+        new = [f for f in failures if f not in self.failures]
+        self.failures += new
+        self.journal_notes += [n for n in notes if n not in self.journal_notes]
+        return new
+
     def blocking(self) -> list[Failure]:
         return [f for f in self.failures if blocks(self.requirements[f.requirement], self.strict)]
 
@@ -128,7 +144,16 @@ class Verdict:
                 out[rid] = Outcome(PASS)
             else:
                 out[rid] = Outcome(NOT_JUDGED, "its check did not run in this test")
+        for rid in sorted(self.journal - set(marked)):  # judged on the journal only: judged, however the test ended
+            out[rid] = self.journal_outcome(rid)
         return out
+
+    def journal_outcome(self, rid: str) -> Outcome:
+        """A requirement the journal judged: failed (or a warning) where a failure was recorded, else a pass."""
+        mine = [f for f in self.failures if f.requirement == rid]
+        if not mine:
+            return Outcome(PASS)
+        return Outcome(FAIL if blocks(self.requirements[rid], self.strict) else WARN, mine[0].title)
 
 
 def combine(outcomes: list[Outcome]) -> Outcome:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -12,7 +15,7 @@ import httpx
 from conformance.catalog import Operation
 from conformance.strategies import Case
 from conformance.sut.declaration import Sut
-from conformance.wire import AnswerView, fill
+from conformance.wire import AnswerView, fill, utf8_problem
 from conformance.wire import curl as wire_curl
 
 
@@ -26,6 +29,7 @@ class Answer(AnswerView):
     elapsed: float
     error: str | None
     curl: str
+    encoding: str = ""  # why the answer's body is not UTF-8 (CPO 1 REST), "" when it is or is no JSON answer
 
 
 def url_for(sut: Sut, op: Operation, params: dict[str, str]) -> str:
@@ -114,6 +118,24 @@ def _session_ids(data: Any) -> list[str]:
 # sessions the suite opened, so a user (and the project's tests) can see that no two cases shared one
 # and that a seed repeats them. A mutated SessionID is not a session.
 SENT: list[tuple[str, str | None]] = []
+# Every SessionID the suite put in a request, mutated ones included: sessions it handed the SUT itself, so
+# what the SUT later sends about them (a CDR the fake hub cannot place) is never held against it.
+HANDED: set[str] = set()
+
+
+_CLIENTS: dict[tuple[Any, ...], httpx.Client] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _client(sut: Sut) -> httpx.Client:
+    """One HTTP client per process and TLS setting: building one (its TLS context above all) takes ten times
+    as long as a call to a SUT on loopback. Per process, so a forked run never shares a parent's sockets."""
+    key = (os.getpid(), sut.tls_verify, sut.tls_ca_file, sut.tls_cert_file, sut.tls_key_file)
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            # Cookies are never kept: each request stands alone, as with a client per call.
+            _CLIENTS[key] = httpx.Client(verify=sut.tls, cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
+        return _CLIENTS[key]
 
 
 def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> Answer:
@@ -121,6 +143,8 @@ def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> A
     body = case.body if isinstance(case.body, dict) else {}
     sid = body.get("SessionID") if isinstance(body.get("SessionID"), str) and case.pointer != "/SessionID" else None
     SENT.append((op.id, sid))
+    if isinstance(body.get("SessionID"), str):
+        HANDED.add(body["SessionID"])
     url = url_for(sut, op, case.path_params)
     headers = headers_for(sut, op)
     started = time.monotonic()
@@ -129,12 +153,11 @@ def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> A
         note = f"# the bundled reference ran on this port; start the same one with:\n#   {sut.reference_command}\n"
         reproduce = note + reproduce
     try:
-        response = httpx.post(
+        response = _client(sut).post(
             url,
             content=case.payload(),
             headers={**headers, "Content-Type": case.content_type},
             timeout=timeout or sut.timeout,
-            verify=sut.tls,
         )
     except httpx.HTTPError as exc:
         return Answer(None, None, "", time.monotonic() - started, f"{type(exc).__name__}: {exc}", reproduce)
@@ -142,4 +165,8 @@ def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> A
         body = json.loads(response.content)
     except ValueError:
         body = None
-    return Answer(response.status_code, body, response.text, time.monotonic() - started, None, reproduce)
+    kind = response.headers.get("Content-Type", "")
+    # only an OICP answer is a service message: JSON, or labelled so (an HTML error page is not judged here)
+    encoding = utf8_problem(response.content, kind) if body is not None or "json" in kind.lower() else ""
+    elapsed = time.monotonic() - started
+    return Answer(response.status_code, body, response.text, elapsed, None, reproduce, encoding)

@@ -34,6 +34,7 @@ TRIGGERS = (
     "end_session",
     "send_notification",
     "push_pricing",
+    "push_evse_pricing",
 )
 # What the suite fills into each trigger's url, body, headers or command. A placeholder outside this
 # list would be sent to the SUT literally: the declaration is refused instead.
@@ -46,6 +47,7 @@ PLACEHOLDERS = {
     "end_session": (*_COMMON, "session_id", "evse_id"),
     "send_notification": (*_COMMON, "session_id", "type", "evse_id"),
     "push_pricing": (*_COMMON, "action"),
+    "push_evse_pricing": (*_COMMON, "action", "evse_ids", "evse_id"),
 }
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -148,6 +150,7 @@ class Sut:
     redacted: dict[str, str] = field(default_factory=dict)  # secret value -> how reports show it
     rerun: str = ""  # the `oicp-conformance run ...` prefix that repeats this run (set by the suite)
     reference_command: str = ""  # for the bundled reference: how to start the same one by hand
+    time_zone: str | None = None  # CPO: IANA zone of its charge points (e.g. "Europe/Berlin")
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -174,6 +177,7 @@ _TOP = {
     "provider_id": str,
     "sub_operators": list,
     "out_of_service_evse": str,
+    "time_zone": str,
     "features": list,
     "timeout": (int, float),
     "name": str,
@@ -302,6 +306,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         provider_id=data.get("provider_id", "DE-DCB"),
         sub_operators=tuple(data.get("sub_operators", ())),
         out_of_service_evse=data.get("out_of_service_evse"),
+        time_zone=_time_zone(source, data.get("time_zone")),
         features=frozenset(features),
         timeout=float(data.get("timeout", 10.0)),
         hub_host=hub.get("host", "127.0.0.1"),
@@ -322,6 +327,22 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         probes=dict(data.get("probes", {})),
         redacted=redacted,
     )
+
+
+def _time_zone(source: str, name: str | None) -> str | None:
+    """The declared IANA time zone of the charge points, checked against the time zone database."""
+    if name is None:
+        return None
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f'{source}: time_zone {name!r} is no IANA time zone (like "Europe/Berlin"; without a time zone '
+            f"database on this machine, pip install tzdata)"
+        ) from exc
+    return name
 
 
 def _check_ids(source: str, data: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ base_url = "{base_url}"
 operator_id = "{operator_id}"
 evse_ids = {evse_ids}
 out_of_service_evse = "{out_of_service}"
+time_zone = "Europe/Berlin"
 features = {features}
 timeout = 12.0
 {sub_operators}
@@ -29,7 +30,7 @@ prefix = "{hub_prefix}"
 [outbound]
 timeout = 2.0
 max_retries = 4
-retry_window = 20.0
+retry_window = 12.0
 
 [probes]
 sessions = "{{base_url}}/_trigger/state-sessions"
@@ -45,6 +46,8 @@ TRIGGERS = (
     ("authorize_stop", "authorize-stop", '{"session_id": "{session_id}"}', "authorize_stop"),
     ("end_session", "end-session", '{"session_id": "{session_id}"}', None),
     ("send_notification", "notify", '{"session_id": "{session_id}", "type": "{type}"}', "charging_notifications"),
+    ("push_pricing", "push-pricing", '{"action": "{action}"}', "dynamic_pricing"),
+    ("push_evse_pricing", "push-evse-pricing", '{"action": "{action}", "evse_ids": {evse_ids}}', "dynamic_pricing"),
 )
 
 # Inbound operation -> the reference CPO's `custom_urls` path, and the optional feature it needs.
@@ -81,7 +84,11 @@ def reference_declaration(
 
     config = SHAPES[shape].build()
     custom = custom_urls or config.custom_urls
-    on = [f for f in ("authorize_stop", "reservation", "charging_notifications") if f in config.features]
+    on = [
+        f
+        for f in ("authorize_stop", "reservation", "charging_notifications", "dynamic_pricing")
+        if f in config.features
+    ]
     text = HEAD.format(
         name="bundled reference CPO" if shape == "official" else f"bundled reference CPO, shape {shape}",
         release=release,

@@ -6,6 +6,7 @@ forwards it must never be blamed for an inconsistency the suite generated."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from datetime import datetime, timedelta
@@ -22,7 +23,15 @@ MESSAGES = {
     "authorize_stop": "eRoamingAuthorizeStop",
     "end_session": "eRoamingChargeDetailRecord",
     "push_pricing": "eRoamingPushPricingProductData",
+    "push_evse_pricing": "eRoamingPushEVSEPricing",
 }
+# Messages that belong to no session: no partner session IDs, no EvseID of a flow.
+_NOT_SESSIONS = (
+    "eRoamingPushEvseData",
+    "eRoamingPushEvseStatus",
+    "eRoamingPushPricingProductData",
+    "eRoamingPushEVSEPricing",
+)
 # Flow state the suite passes along with the placeholders (not placeholders themselves).
 FLOW = ("cpo_partner_session_id", "emp_partner_session_id", "started_at", "session_evse_id")
 
@@ -105,8 +114,14 @@ def _own_evco(sut: Sut) -> str:
     raise LookupError(f"{sut.source} declares no EvcoID of the EMP's (identifications.evco_ids) to remote-start with")
 
 
-def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> dict[str, Any]:
-    """A valid message for the trigger's action, built around the values and flow state the suite chose."""
+def message_for(
+    sut: Sut, trigger: str, values: dict[str, Any], seed: int, variant: str | None = None
+) -> dict[str, Any]:
+    """A valid message for the trigger's action, built around the values and flow state the suite chose.
+
+    `variant` ("maximal" or "minimal", see conformance/strategies/variants.py) asks for every optional member
+    or the required ones only, instead of a random mix; the flow's state still wins (a session without a
+    CPOPartnerSessionID gets none), and the variant is validated: an invalid one raises `VariantError`."""
     if sut.role == "emp" and trigger in EMP_MESSAGES:
         return emp_message(sut, trigger, values)
     name = MESSAGES.get(trigger)
@@ -132,7 +147,13 @@ def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> di
         offset=_offset(values.get("session_id")),
     )
     size = len(evse_ids) if name in ("eRoamingPushEvseData", "eRoamingPushEvseStatus") else None
-    [message] = draw_many(valid(name, sut.release, pins, size), 1, seed)
+    if variant is None:
+        [message] = draw_many(valid(name, sut.release, pins, size), 1, seed)
+    else:
+        from conformance.strategies.variants import variant as variant_of
+
+        [message] = draw_many(variant_of(name, variant, sut.release, pins, size), 1, seed)
+    drawn = set(message)
     if "action" in values and "ActionType" in message:
         message["ActionType"] = values["action"]
     if size:
@@ -140,7 +161,10 @@ def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> di
         records = message[key]["EvseDataRecord" if key == "OperatorEvseData" else "EvseStatusRecord"]
         for record, evse in zip(records, evse_ids, strict=False):
             record["EvseID"] = evse
-    if name not in ("eRoamingPushEvseData", "eRoamingPushEvseStatus", "eRoamingPushPricingProductData"):
+    if name == "eRoamingPushEVSEPricing":  # one price record per EVSE asked for, each the operator's
+        template = message["EVSEPricing"][0]
+        message["EVSEPricing"] = [{**copy.deepcopy(template), "EvseID": evse} for evse in evse_ids]
+    if name not in _NOT_SESSIONS:
         for member, flow_key in (
             ("CPOPartnerSessionID", "cpo_partner_session_id"),
             ("EMPPartnerSessionID", "emp_partner_session_id"),
@@ -151,9 +175,69 @@ def message_for(sut: Sut, trigger: str, values: dict[str, Any], seed: int) -> di
                 message[member] = values[flow_key]
         if values.get("evse_id"):
             message["EvseID"] = values["evse_id"]
+    if name == "eRoamingAuthorizeStart" and not values.get("session_id"):
+        message.pop("SessionID", None)  # a session's first message: Hubject has issued no SessionID to carry yet
     if started is not None:
         _not_before(message, started)
+    if variant is not None:
+        _variant_state(message, name, variant, drawn, sut.release)
+    _keep_rules(sut, name, message, variant)
+    if variant is not None:
+        from conformance.strategies.variants import ensure_valid
+
+        ensure_valid(message, name, variant, sut.release, sut.sub_operators)
     return message
+
+
+def _variant_state(message: dict[str, Any], name: str, variant: str, drawn: set[str], release: str) -> None:
+    """A minimal variant keeps no optional member the flow's state added (partner session IDs, an optional EvseID)."""
+    if variant != "minimal":
+        return
+    from conformance.validation import load_schema
+
+    required = set(load_schema(name, release).get("required", []))
+    for key in [k for k in message if k not in drawn and k not in required]:
+        del message[key]
+
+
+def _keep_rules(sut: Sut, name: str, message: dict[str, Any], variant: str | None = None) -> None:
+    """What a forwarding SUT sends must keep the OICP rules the suite judges on it (conformance/checks/rules.py),
+    also beside messages the SUT builds itself: timestamps in the declared zone's offset at their instant; EVSE
+    data that promise no external calibration law data (a CDR the SUT or the suite builds need not carry
+    SignedMeteringValues for them) and, when no zone is declared, no Address.TimeZone the suite made up (CDRs
+    carry offsets of their own, which would contradict it). A variant keeps its members: only values change."""
+    zone = _zone(sut.time_zone)
+    if zone is not None:
+        _localize(message, zone)
+    if name == "eRoamingPushEvseData":
+        for record in message.get("OperatorEvseData", {}).get("EvseDataRecord", []):
+            if record.get("CalibrationLawDataAvailability") == "External":
+                record["CalibrationLawDataAvailability"] = "Local"
+            if zone is None and variant is None and isinstance(record.get("Address"), dict):
+                record["Address"].pop("TimeZone", None)
+
+
+def _zone(name: str | None) -> Any:
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _localize(node: Any, zone: Any) -> Any:
+    """Every date-time inside `node` rewritten to the zone's local offset at its instant (numeric, never Z)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _localize(value, zone)
+    elif isinstance(node, list):
+        node[:] = [_localize(item, zone) for item in node]
+    elif isinstance(node, str) and (moment := _instant(node)) is not None:
+        return moment.astimezone(zone).isoformat(timespec="milliseconds" if "." in node else "seconds")
+    return node
 
 
 def _offset(session_id: str | None) -> int | None:

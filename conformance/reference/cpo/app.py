@@ -13,11 +13,11 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 
-from conformance.reference.cpo.hubclient import Outcome
+from conformance.reference.cpo.hubclient import PRICING_PUSHES, Outcome
 from conformance.reference.cpo.inbound import Inbound
 from conformance.reference.cpo.model import Config, World
 from conformance.reference.cpo.outbox import Outbox
-from conformance.reference.cpo.service import BadMessage, CpoService
+from conformance.reference.cpo.service import BadMessage, CpoService, ForwardFailed
 
 # Inbound operations: endpoint, official path template, `custom_urls` path (ProviderID in ?provider=),
 # and the optional feature without which the operation is not served.
@@ -46,6 +46,8 @@ TRIGGERS: dict[str, tuple[str, str | None]] = {
     "authorize-stop": ("authorization", "authorize_stop"),
     "end-session": ("cdr", None),
     "notify": ("notification", "charging_notifications"),
+    "push-pricing": ("pricing-products", "dynamic_pricing"),
+    "push-evse-pricing": ("evse-pricing", "dynamic_pricing"),
 }
 PROBES = ("state-sessions", "state-cdrs", "state-queue")
 
@@ -92,6 +94,13 @@ def _relay(outcomes: list[Outcome]) -> Response:
     return Response(text, status=outcome.status, content_type=kind)
 
 
+def _parallel_pushes(config: Config) -> bool | tuple[str, ...]:
+    """Which queue workers start a push without waiting for the last one (planted defects only)."""
+    if "parallel-pushes" in config.defects:
+        return True
+    return PRICING_PUSHES if "parallel-pricing-pushes" in config.defects else ()
+
+
 class ReferenceCpo:
     """A small, correct OICP CPO backend (unless defects are switched on), in the shape its Config says."""
 
@@ -102,7 +111,7 @@ class ReferenceCpo:
         self.inbound = Inbound(self.world, self.service)
         self.routes = routes(self.config)
         queued = self.config.trigger_mode == "queue"
-        self.outbox = Outbox("parallel-pushes" in self.config.defects) if queued else None
+        self.outbox = Outbox(_parallel_pushes(self.config)) if queued else None
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -120,6 +129,9 @@ class ReferenceCpo:
                     endpoint, provider, request.get_data(), request.headers.get("Content-Type", "")
                 )
                 response = _json(status, body)
+                if "ack-utf-16" in self.config.defects:  # the defect: its web framework's "Unicode" answers
+                    data = json.dumps(body).encode("utf-16")
+                    response = Response(data, status=status, content_type="application/json; charset=utf-16")
         except HTTPException as exc:
             response = _json(exc.code or 500, {"error": exc.description})
         return response(environ, start_response)
@@ -146,6 +158,8 @@ class ReferenceCpo:
             return _json(status, {"error": reason})
         except BadMessage as exc:
             return _json(400, {"error": str(exc)})
+        except ForwardFailed as exc:
+            return _json(500, {"error": str(exc)})
         except KeyError as exc:
             return _json(404, {"error": f"unknown {exc.args[0]!r}"})
         if self.config.trigger_mode == "relay":
@@ -183,6 +197,12 @@ class ReferenceCpo:
                     for evse_id in evse_ids or []:
                         self.world.evses[evse_id].status = args["status"]
             return lambda: service.push_evse_status(kind, evse_ids)
+        if action == "push-pricing":
+            kind = args.get("action", "fullLoad")
+            return lambda: service.push_pricing(kind)
+        if action == "push-evse-pricing":
+            kind, evse_ids = args.get("action", "fullLoad"), args.get("evse_ids")
+            return lambda: service.push_evse_pricing(kind, evse_ids)
         if action == "authorize-start":
             identification, evse_id = self._arg(args, "identification"), self._arg(args, "evse_id")
             return lambda: service.authorize_start(identification, evse_id)

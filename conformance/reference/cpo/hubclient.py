@@ -4,6 +4,7 @@ one push at a time per operation, and the same body on every retry."""
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import threading
 import time
@@ -18,6 +19,7 @@ RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # A refusal with one of these codes is Hubject's own trouble (001 system error, 002 database error, 009 data
 # transaction error, 021 system error), not a verdict on the request: it is sent again later, like a 5xx.
 HUB_SIDE_CODES = {"001", "002", "009", "021"}
+PRICING_PUSHES = ("pricing-products", "evse-pricing")  # the push operations of dynamic pricing
 
 
 @dataclass
@@ -64,16 +66,30 @@ class HubClient:
                 delay = max(delay, min(float(retry_after), 30.0))
         time.sleep(delay)
 
-    def post(self, path: str, body: dict[str, Any], *, push: str | None = None, budget: int | None = None) -> Outcome:
+    def post(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        push: str | None = None,
+        budget: int | None = None,
+        encoding: str = "utf-8",
+    ) -> Outcome:
         """POST `body` to the hub, retrying what may succeed later and nothing that will not.
 
-        `push` names the push operation: the call waits until no other push of that operation is in flight."""
-        if push and "parallel-pushes" not in self.config.defects:
+        `push` names the push operation: the call waits until no other push of that operation is in flight.
+        `encoding`: how the JSON is written; OICP wants UTF-8 ("All service messages ... MUST use UTF-8")."""
+        if push and not self._unlocked(push):
             with self.push_lock(push):
-                return self._post(path, body, budget)
-        return self._post(path, body, budget)
+                return self._post(path, body, budget, encoding)
+        return self._post(path, body, budget, encoding)
 
-    def _post(self, path: str, body: dict[str, Any], budget: int | None = None) -> Outcome:
+    def _unlocked(self, push: str) -> bool:
+        """The planted defects that let pushes of one operation overlap (all of them, or the pricing ones)."""
+        defects = self.config.defects
+        return "parallel-pushes" in defects or ("parallel-pricing-pushes" in defects and push in PRICING_PUSHES)
+
+    def _post(self, path: str, body: dict[str, Any], budget: int | None = None, encoding: str = "utf-8") -> Outcome:
         url = self.config.hub_url.rstrip("/") + path
         attempts, status, answer, text = 0, 0, None, ""
         if budget is None:
@@ -84,7 +100,11 @@ class HubClient:
             attempts += 1
             retry_after = None
             try:
-                response = self.http.post(url, json=body)
+                if encoding == "utf-8":
+                    response = self.http.post(url, json=body)
+                else:  # the JSON written in another encoding, under a plain application/json
+                    data = json.dumps(body, ensure_ascii=False).encode(encoding)
+                    response = self.http.post(url, content=data, headers={"Content-Type": "application/json"})
                 status, text = response.status_code, response.text
                 retry_after = response.headers.get("Retry-After")
                 try:

@@ -60,6 +60,12 @@ class Inbound:
     def _has(self, defect: str) -> bool:
         return defect in self.config.defects
 
+    @staticmethod
+    def _echo(body: dict[str, Any]) -> dict[str, Any]:
+        """The request's session identifiers, which every answer about it carries back."""
+        keys = ("SessionID", "CPOPartnerSessionID", "EMPPartnerSessionID")
+        return {k: body[k] for k in keys if isinstance(body.get(k), str) and body[k]}
+
     def handle(self, kind: str, provider_id: str, raw: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
         """HTTP status and acknowledgement for one inbound call."""
         if kind == "remote-start" and self._has("remote-start-slow"):
@@ -86,7 +92,15 @@ class Inbound:
             return 200, ack(True, "000")  # only reachable with accept-invalid-requests
         if body.get("ProviderID") != provider_id and not self._has("ignore-path-provider"):
             return 200, ack(False, "017", "ProviderID in the path differs from the body", body=body)
-        return 200, getattr(self, kind.replace("-", "_"))(body)
+        crash = self._has("variant-remote-start-cpo-partner-session")
+        if crash and kind == "remote-start" and "CPOPartnerSessionID" in body:
+            return 500, {"error": "CPOPartnerSessionID: no session of ours to link"}  # the defect: a crash
+        answer = getattr(self, kind.replace("-", "_"))(body)
+        if self._has("ack-drops-partner-session-id"):
+            answer.pop("EMPPartnerSessionID", None)
+        if self._has("ack-own-session-id") and kind == "remote-start" and "SessionID" in answer:
+            answer["SessionID"] = str(uuid.uuid4())  # its own process ID where Hubject's belongs
+        return 200, answer
 
     def _evse_problem(self, evse_id: str, provider_id: str) -> dict[str, Any] | None:
         evse = self.world.evses.get(evse_id)
@@ -124,7 +138,9 @@ class Inbound:
                     self.world.sessions[body["SessionID"]] = Session(
                         body["SessionID"], body["EvseID"], body["Identification"], body["ProviderID"]
                     )
-                return {**problem, **({"SessionID": body["SessionID"]} if "SessionID" in body else {})}
+                return {**problem, **self._echo(body)}
+            if "PartnerProductID" in body and self._has("remote-start-crash-on-partner-product"):
+                raise KeyError(body["PartnerProductID"])  # the tariff is looked up in a table nobody filled
             session = Session(
                 body["SessionID"],
                 body["EvseID"],
@@ -159,13 +175,15 @@ class Inbound:
         with self.world.lock:
             if refusal := self._reused(body):
                 return refusal
-            if problem := self._evse_problem(body["EvseID"], body["ProviderID"]):
-                return problem
-            evse = self.world.evses[body["EvseID"]]
-            evse.status, evse.reserved_for = "Reserved", body["ProviderID"]
+            problem = self._evse_problem(body["EvseID"], body["ProviderID"])
+            if problem and not self._has("reservation-ignores-evse-state"):
+                return {**problem, **self._echo(body)}
+            evse = self.world.evses.get(body["EvseID"])
+            if evse is not None:
+                evse.status, evse.reserved_for = "Reserved", body["ProviderID"]
             if isinstance(body.get("SessionID"), str):
                 self.world.reservations[body["SessionID"]] = Reservation(
-                    body["SessionID"], body["EvseID"], body["ProviderID"]
+                    body["SessionID"], body["EvseID"], body["ProviderID"], identification=body["Identification"]
                 )
         return ack(True, "000", session_id=body.get("SessionID"), body=body)
 
@@ -174,6 +192,8 @@ class Inbound:
             return ack(False, "022", "reservations cannot be cancelled", body["SessionID"], body)
         with self.world.lock:
             reservation = self.world.reservations.get(body["SessionID"])
+            if reservation is None and self._has("reservation-stop-always-accepted"):
+                return ack(True, "000", session_id=body["SessionID"], body=body)
             if self.config.strict_sessions and reservation is None:
                 return ack(False, "400", "no reservation with this SessionID", body["SessionID"], body)
             evse = self.world.evses.get(body["EvseID"])
@@ -184,4 +204,7 @@ class Inbound:
             evse.status, evse.reserved_for = "Available", None
             if reservation is not None:
                 reservation.ended = True
+        if reservation is not None and not self._has("no-cdr-after-reservation-stop"):
+            # "After the eRoamingAuthorizeRemoteReservationStop the CPO MUST provide a CDR." (CPO 2)
+            threading.Thread(target=self.service.end_reservation, args=(reservation.session_id,), daemon=True).start()
         return ack(True, "000", session_id=body["SessionID"], body=body)

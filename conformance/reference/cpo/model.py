@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
+import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-BERLIN = timezone(timedelta(hours=1))
+
+def _local_zone() -> tzinfo:
+    """The charge points' zone: Berlin with its summer time (fixed +01:00 only without a time zone database)."""
+    try:
+        return zoneinfo.ZoneInfo("Europe/Berlin")
+    except zoneinfo.ZoneInfoNotFoundError:
+        return timezone(timedelta(hours=1))
+
+
+BERLIN = _local_zone()
 # The optional OICP features a CPO may offer; a shape can switch each off (its endpoints then answer 404).
-FEATURES = ("authorize_stop", "reservation", "charging_notifications")
+FEATURES = ("authorize_stop", "reservation", "charging_notifications", "dynamic_pricing")
 # How a trigger makes the CPO call the hub: see README.md ("Trigger modes").
 TRIGGER_MODES = ("sync", "forward", "relay", "queue")
 
@@ -43,6 +54,9 @@ class Reservation:
     evse_id: str
     provider_id: str
     ended: bool = False
+    identification: dict[str, Any] = field(default_factory=dict)  # the reservation's RemoteIdentification
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    stopped: datetime | None = None
 
 
 def operator_of(evse_id: str) -> str:
@@ -132,7 +146,7 @@ class World:
             "Address": {
                 "Country": "DEU",
                 "City": "Berlin",
-                "Street": "Torstrasse",
+                "Street": "Torstraße",  # non-ASCII text: sent as UTF-8, as OICP wants every message
                 "PostalCode": "10119",
                 "HouseNum": "1",
                 "TimeZone": "UTC+01:00",
@@ -141,7 +155,9 @@ class World:
             "Plugs": ["Type 2 Outlet"],
             "ChargingFacilities": [{"PowerType": "AC_3_PHASE", "Power": evse.power_kw}],
             "RenewableEnergy": True,
-            "CalibrationLawDataAvailability": "Not Available",
+            "EnergySource": [{"Energy": "Wind", "Percentage": 60}, {"Energy": "Solar", "Percentage": 40}],
+            # Eichrecht meters: the signed readings travel in each CDR's SignedMeteringValues
+            "CalibrationLawDataAvailability": "External",
             "AuthenticationModes": ["NFC RFID Classic", "REMOTE"],
             "PaymentOptions": ["Contract"],
             "ValueAddedServices": ["Reservation"] if "reservation" in self.config.features else ["None"],
@@ -151,6 +167,12 @@ class World:
             "IsHubjectCompatible": True,
             "DynamicInfoAvailable": "true",
         }
+        if "*E1002*" in evse.evse_id:  # a station in a car park that closes at night
+            record["IsOpen24Hours"] = False
+            record["OpeningTimes"] = [
+                {"Period": [{"begin": "06:00", "end": "22:00"}], "on": "Workdays"},
+                {"Period": [{"begin": "08:00", "end": "20:00"}], "on": "Weekend"},
+            ]
         return record
 
     def cdr(self, session: Session) -> dict[str, Any]:
@@ -178,7 +200,38 @@ class World:
             "MeterValueStart": session.meter_start,
             "MeterValueEnd": round(session.meter_start + energy, 3),
             "CPOPartnerSessionID": session.cpo_partner_session_id,
+            **signed_readings(session.session_id, session.meter_start, round(session.meter_start + energy, 3)),
         }
         if session.emp_partner_session_id:
             cdr["EMPPartnerSessionID"] = session.emp_partner_session_id
         return cdr
+
+    def reservation_cdr(self, reservation: Reservation) -> dict[str, Any]:
+        """The CDR of a cancelled reservation (OICP 2.3: after a reservation stop "the CPO MUST provide a CDR"):
+        the reserved time, no energy."""
+        end = reservation.stopped or datetime.now(UTC)
+        start, stop = (m.astimezone(BERLIN).isoformat(timespec="seconds") for m in (reservation.started, end))
+        return {
+            "SessionID": reservation.session_id,
+            "EvseID": reservation.evse_id,
+            "Identification": reservation.identification,
+            "SessionStart": start,
+            "ChargingStart": start,
+            "ChargingEnd": stop,
+            "SessionEnd": stop,
+            "ConsumedEnergy": 0,
+            **signed_readings(reservation.session_id, 1000.0, 1000.0),
+        }
+
+
+def signed_readings(session_id: str, start: float, end: float) -> dict[str, Any]:
+    """The meter's signed start and end readings (a stand-in for the OCMF records an Eichrecht meter signs)."""
+    values = []
+    for status, reading in (("Start", start), ("End", end)):
+        payload = f"{session_id}|{status}|{reading:.3f}"
+        signature = hashlib.sha256(payload.encode()).hexdigest()
+        values.append({"SignedMeteringValue": f"OCMF|{payload}|{signature}", "MeteringStatus": status})
+    return {
+        "SignedMeteringValues": values,
+        "CalibrationLawVerificationInfo": {"MeteringSignatureEncodingFormat": "OCMF: V1.0"},
+    }

@@ -15,15 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 # One queue each; the trigger's action decides which (see app.TRIGGERS).
-OPERATIONS = ("evse-data", "evse-status", "authorization", "cdr", "notification")
-PUSHES = ("evse-data", "evse-status")
+OPERATIONS = ("evse-data", "evse-status", "authorization", "cdr", "notification", "pricing-products", "evse-pricing")
+PUSHES = ("evse-data", "evse-status", "pricing-products", "evse-pricing")
 
 Job = Callable[[], Any]
 
 
 class Outbox:
-    def __init__(self, parallel_pushes: bool = False):
-        self._parallel = parallel_pushes
+    def __init__(self, parallel_pushes: bool | tuple[str, ...] = False):
+        # the planted defects: True lets every push operation's worker overlap, a tuple only those operations'
+        self._parallel = PUSHES if parallel_pushes is True else tuple(parallel_pushes or ())
         self._queues: dict[str, queue.Queue[tuple[int, Job] | None]] = {op: queue.Queue() for op in OPERATIONS}
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
@@ -61,7 +62,7 @@ class Outbox:
     def _work(self, operation: str) -> None:
         q = self._queues[operation]
         while (item := q.get()) is not None:
-            if self._parallel and operation in PUSHES:  # the defect: do not wait for the push in flight
+            if operation in self._parallel:  # the defect: do not wait for the push in flight
                 threading.Thread(target=self._run, args=(operation, *item), daemon=True).start()
             else:
                 self._run(operation, *item)

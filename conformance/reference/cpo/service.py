@@ -8,6 +8,7 @@ forwarding backend mangles, routes, retries and books exactly like one that buil
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import threading
 import uuid
@@ -16,6 +17,7 @@ from typing import Any
 
 from conformance.reference.cpo.hubclient import HubClient, Outcome
 from conformance.reference.cpo.model import BERLIN, Config, Session, World
+from conformance.reference.cpo.pricing import evse_pricing, pricing_product_data
 
 # Every trigger that makes the CPO call the hub, and the OICP message a `forward` trigger's body must be.
 FORWARDED = {
@@ -25,13 +27,20 @@ FORWARDED = {
     "authorize-stop": "eRoamingAuthorizeStop",
     "end-session": "eRoamingChargeDetailRecord",
     "notify": "eRoamingChargingNotification",
+    "push-pricing": "eRoamingPushPricingProductData",
+    "push-evse-pricing": "eRoamingPushEVSEPricing",
 }
+_ABBREVIATED = {"KILOWATT_HOUR": "kWh", "HOUR": "h", "MINUTE": "min"}  # what the pricing-unit defect sends
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _CDR_TIMES = ("SessionStart", "SessionEnd", "ChargingStart", "ChargingEnd")
 
 
 class BadMessage(ValueError):
     """A forwarded message the CPO cannot route (not an object, or without the IDs it needs)."""
+
+
+class ForwardFailed(RuntimeError):
+    """The CPO broke on a forwarded message before sending it (planted `variant-forward-*` defects): HTTP 500."""
 
 
 class CpoService:
@@ -75,11 +84,26 @@ class CpoService:
                     record.pop("Accessibility", None)
         if self._has("foreign-evse-id") and records and isinstance(records[0], dict):
             records[0]["EvseID"] = "FR*XYZ*E9999*1"
+        if self._has("geo-two-formats"):  # an exporter that writes every coordinate format it knows
+            for record in records:
+                geo = record.get("GeoCoordinates") if isinstance(record, dict) else None
+                if isinstance(geo, dict):
+                    extra = ("Google", {"Coordinates": "52.529 13.401"})
+                    if "Google" in geo:
+                        extra = ("DecimalDegree", {"Latitude": "52.529", "Longitude": "13.401"})
+                    geo.setdefault(*extra)
+        if self._has("country-ioc-code"):  # the exporter's configured country, whatever the station's
+            for record in records:
+                if isinstance(record, dict) and isinstance(record.get("Address"), dict):
+                    record["Address"]["Country"] = "GER"
         if self._has("delta-as-full-load") and body.get("ActionType") == "update":
             body["ActionType"] = "fullLoad"
         version = "v22" if self._has("old-evse-data-version") else "v23"
         operator = self._operator_path(_required(data, "OperatorID", "OperatorEvseData"))
-        return self.hub.post(f"/evsepush/{version}/operators/{operator}/data-records", body, push="evse-data")
+        path = f"/evsepush/{version}/operators/{operator}/data-records"
+        # the defect: the exporter writes its JSON in the platform's "Unicode" (UTF-16) instead of UTF-8
+        encoding = "utf-16-le" if self._has("evse-data-utf-16") else "utf-8"
+        return self.hub.post(path, body, push="evse-data", encoding=encoding)
 
     def push_evse_status(self, action: str, evse_ids: list[str] | None = None) -> Outcome:
         with self.world.lock:
@@ -133,10 +157,15 @@ class CpoService:
         """Ask the hub; an authorisation with a SessionID becomes a running session of this CPO."""
         if self._has("authorize-start-without-identification"):
             body = {k: v for k, v in body.items() if k != "Identification"}
+        if self._has("qr-hashed-pin"):
+            body = _hashed_pin(body)
         operator = self._operator_path(_required(body, "OperatorID", "eRoamingAuthorizeStart"))
         evse_id = body.get("EvseID") if isinstance(body.get("EvseID"), str) else ""  # optional in OICP 2.3
         outcome = self.hub.post(f"/charging/v21/operators/{operator}/authorize/start", body)
         if not outcome.accepted or not outcome.body.get("SessionID"):
+            refused = isinstance(outcome.body, dict) and outcome.body.get("AuthorizationStatus") == "NotAuthorized"
+            if refused and self._has("charge-after-not-authorized"):
+                self._charge_anyway(body, evse_id)
             return outcome, None
         partner = body.get("CPOPartnerSessionID")
         session = Session(
@@ -151,6 +180,27 @@ class CpoService:
             if evse_id in self.world.evses:
                 self.world.evses[evse_id].status = "Occupied"
         return outcome, session
+
+    def _charge_anyway(self, body: dict[str, Any], evse_id: str) -> None:
+        """The defect: a refused customer charges all the same, under a SessionID of the CPO's own, and the
+        attempt is billed with a CDR at once."""
+        session = Session(str(uuid.uuid4()), evse_id, body.get("Identification") or {}, None)
+        with self.world.lock:
+            self.world.add_session(session)
+            session.ended = datetime.now(UTC)
+            session.cdr = self._plant_cdr(self.world.cdr(session))
+            self.world.cdr_log.append(session.cdr)
+        self._send_cdr(session.cdr, session)
+
+    def end_reservation(self, session_id: str) -> Outcome:
+        """A cancelled reservation is billed like a session: its CDR goes to the hub (OICP 2.3 CPO 2: "After the
+        eRoamingAuthorizeRemoteReservationStop the CPO MUST provide a CDR.")."""
+        with self.world.lock:
+            reservation = self.world.reservations[session_id]
+            reservation.stopped = reservation.stopped or datetime.now(UTC)
+            cdr = self._plant_cdr(self.world.reservation_cdr(reservation))
+            self.world.cdr_log.append(cdr)
+        return self._send_cdr(cdr, None)
 
     def authorize_stop(self, session_id: str) -> Outcome:
         session = self.world.sessions[session_id]
@@ -167,7 +217,10 @@ class CpoService:
         if self._has("stop-with-other-identification"):
             body = {**body, "Identification": {"RFIDMifareFamilyIdentification": {"UID": "0000FFFF"}}}
         operator = self._operator_path(_required(body, "OperatorID", "eRoamingAuthorizeStop"))
-        return self.hub.post(f"/charging/v21/operators/{operator}/authorize/stop", body)
+        if self._has("authorize-stop-without-operator-id"):  # routed by it, then left out of the message
+            body = {k: v for k, v in body.items() if k != "OperatorID"}
+        version = "v20" if self._has("old-authorize-stop-version") else "v21"
+        return self.hub.post(f"/charging/{version}/operators/{operator}/authorize/stop", body)
 
     def end_session(self, session_id: str) -> Outcome:
         """Stop charging and send the CDR (built once; the same CDR on every retry)."""
@@ -207,6 +260,20 @@ class CpoService:
             cdr["SessionID"] = str(uuid.uuid4())
         if self._has("drop-partner-session-id"):
             cdr.pop("CPOPartnerSessionID", None)
+        if self._has("cdr-evse-not-the-sessions"):  # a connector mix-up: the neighbouring EVSE of the same CPO
+            others = [e for e in self.config.evse_ids if e != cdr.get("EvseID")]
+            cdr["EvseID"] = others[0]
+        if self._has("cdr-utc-timestamps"):  # the billing database's UTC times, sent as they are stored
+            for key in _CDR_TIMES:
+                if isinstance(cdr.get(key), str) and _OFFSET.search(cdr[key]):
+                    moment = datetime.fromisoformat(cdr[key].replace("Z", "+00:00"))
+                    cdr[key] = moment.astimezone(UTC).isoformat(timespec="seconds")
+        if self._has("metering-signature-in-cdr"):  # left over from the OICP 2.2 CDR
+            cdr["MeteringSignature"] = f"https://meter.example/ref/{cdr.get('SessionID')}.xml"
+        ident = cdr.get("Identification")
+        if self._has("remote-cdr-rfid") and isinstance(ident, dict) and "RemoteIdentification" in ident:
+            # billing identifies every customer by the RFID card it keeps on file for the contract
+            cdr["Identification"] = {"RFIDMifareFamilyIdentification": {"UID": "04A1B2C3D4E5F6"}}
         return cdr
 
     def _send_cdr(self, cdr: dict[str, Any], session: Session | None) -> Outcome:
@@ -235,8 +302,11 @@ class CpoService:
         return outcome
 
     def notify(self, session_id: str, kind: str) -> Outcome:
+        """One charging notification of a running session, with the members its type's message table lists."""
         session = self.world.sessions[session_id]
-        now = datetime.now(BERLIN).isoformat(timespec="seconds")
+        started = session.started.astimezone(BERLIN).replace(microsecond=0)
+        now = max(datetime.now(BERLIN).replace(microsecond=0), started)
+        energy = round((now - started).total_seconds() / 3600 * 11, 3)  # an 11 kW charge so far
         body: dict[str, Any] = {
             "Type": kind,
             "SessionID": session_id,
@@ -244,21 +314,87 @@ class CpoService:
             "OperatorID": self.config.operator_id,
             "CPOPartnerSessionID": session.cpo_partner_session_id,
         }
-        start = session.started.astimezone(BERLIN).isoformat(timespec="seconds")
+        start = started.isoformat()
         if kind == "Start":
-            body["ChargingStart"] = start
-        elif kind == "Progress":
-            body.update(ChargingStart=start, EventOccurred=now)
+            body.update(ChargingStart=start, MeterValueStart=session.meter_start)
+        elif kind == "Progress":  # "Charging Duration = EventOccurred - ChargingStart. It is a time in millisecond."
+            duration = int((now - started).total_seconds() * 1000)
+            body.update(ChargingStart=start, EventOccurred=now.isoformat(), ChargingDuration=duration)
+            body.update(ConsumedEnergyProgress=energy, MeterValueStart=session.meter_start)
         elif kind == "End":
-            body["ChargingEnd"] = now
+            body.update(ChargingStart=start, ChargingEnd=now.isoformat(), ConsumedEnergy=energy)
+            body.update(MeterValueStart=session.meter_start, MeterValueEnd=round(session.meter_start + energy, 3))
         else:
-            body["ErrorType"] = "ConnectorError"
+            body.update(ErrorType="ConnectorError", ErrorAdditionalInfo="plug not locked")
         return self._send_notification(body)
 
     def _send_notification(self, body: dict[str, Any]) -> Outcome:
         if self._has("notification-other-session-id"):
             body = {**body, "SessionID": str(uuid.uuid4())}
+        body = self._plant_notification(body)
         return self.hub.post("/notificationmgmt/v11/charging-notifications", body)
+
+    def _plant_notification(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The notification defects (issue 12), on built and forwarded notifications alike."""
+        kind = body.get("Type")
+        if kind == "Progress" and self._has("progress-notification-incomplete"):
+            body = {k: v for k, v in body.items() if k != "EventOccurred"}
+        if kind == "Progress" and self._has("progress-without-measurement"):
+            body = {k: v for k, v in body.items() if k not in ("ChargingDuration", "ConsumedEnergyProgress")}
+        if kind in ("Progress", "End") and self._has("notification-other-evse"):
+            others = [e for e in self.config.evse_ids if e != body.get("EvseID")]
+            body = {**body, "EvseID": others[0]}
+        return body
+
+    # --- dynamic pricing ------------------------------------------------------------------------------
+
+    def push_pricing(self, action: str) -> Outcome:
+        """PushPricingProductData: this CPO's tariffs (see pricing.py), for every EMP."""
+        data = pricing_product_data(self.config.operator_id, self.config.operator_name)
+        return self._send_pricing_products({"ActionType": action, "PricingProductData": data})
+
+    def _send_pricing_products(self, body: dict[str, Any]) -> Outcome:
+        body = copy.deepcopy(body)
+        data = _table(body, "PricingProductData")
+        records = data.get("PricingProductDataRecords")
+        records = [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+        if self._has("product-without-availability"):
+            for record in records:
+                record.pop("ProductAvailabilityTimes", None)
+        if self._has("duplicate-pricing-product") and records:  # a weekend tariff filed under the same name
+            data["PricingProductDataRecords"].append({**copy.deepcopy(records[0]), "PricePerReferenceUnit": 0.49})
+        if self._has("pricing-unit-abbreviated"):
+            for table in (*records, *(a for r in records for a in r.get("AdditionalReferences") or [])):
+                for key in ("ReferenceUnit", "AdditionalReferenceUnit"):
+                    if isinstance(table, dict) and table.get(key) in _ABBREVIATED:
+                        table[key] = _ABBREVIATED[table[key]]
+            unit = data.get("PricingDefaultReferenceUnit")
+            data["PricingDefaultReferenceUnit"] = _ABBREVIATED.get(unit, "kWh") if isinstance(unit, str) else "kWh"
+        operator = self._operator_path(_required(data, "OperatorID", "PricingProductData"))
+        path = f"/dynamicpricing/v10/operators/{operator}/pricing-products"
+        return self.hub.post(path, body, push="pricing-products")
+
+    def push_evse_pricing(self, action: str, evse_ids: list[str] | None = None) -> Outcome:
+        """PushEVSEPricing: which of its products apply at which of its EVSEs (all, or the ones named)."""
+        with self.world.lock:
+            evses = [e.evse_id for e in self._evses(evse_ids)]
+        return self._send_evse_pricing({"ActionType": action, "EVSEPricing": evse_pricing(evses)})
+
+    def _send_evse_pricing(self, body: dict[str, Any]) -> Outcome:
+        body = copy.deepcopy(body)
+        records = body.get("EVSEPricing")
+        if not isinstance(records, list):
+            raise BadMessage("the message has no EVSEPricing list")
+        records = [r for r in records if isinstance(r, dict)]
+        if self._has("evse-pricing-foreign-evse") and records:
+            records[0]["EvseID"] = "FR*XYZ*E9999*1"
+        if self._has("evse-pricing-product-list-as-text"):
+            for record in records:
+                if isinstance(record.get("EvseIDProductList"), list):
+                    record["EvseIDProductList"] = ",".join(map(str, record["EvseIDProductList"]))
+        # The message names no operator: the partner talking to Hubject is this CPO (CPO 1, Hub Operator).
+        path = f"/dynamicpricing/v10/operators/{self._operator_path()}/evse-pricing"
+        return self.hub.post(path, body, push="evse-pricing")
 
     # --- forward mode ---------------------------------------------------------------------------------
 
@@ -266,6 +402,7 @@ class CpoService:
         """Send a message made elsewhere on the operation path of `action`; OperatorID comes from the message."""
         if not isinstance(message, dict):
             raise BadMessage(f"the {action} trigger's body must be a {FORWARDED[action]} message (a JSON object)")
+        self._forward_defects(action, message)
         if action == "authorize-start":
             return self._send_authorize_start(message)
         send = {
@@ -274,8 +411,32 @@ class CpoService:
             "authorize-stop": self._send_authorize_stop,
             "end-session": self._forward_cdr,
             "notify": self._send_notification,
+            "push-pricing": self._send_pricing_products,
+            "push-evse-pricing": self._send_evse_pricing,
         }[action]
         return send(message), None
+
+    def _forward_defects(self, action: str, message: dict[str, Any]) -> None:
+        """The planted `variant-forward-*` defects: a mapping that breaks on one optional member's presence or
+        absence, before anything is sent."""
+        if action == "push-evse-data" and self._has("variant-forward-location-reference"):
+            records = (message.get("OperatorEvseData") or {}).get("EvseDataRecord") or []
+            if any(isinstance(r, dict) and "ChargingStationLocationReference" in r for r in records):
+                raise ForwardFailed("ChargingStationLocationReference: no column for it in the station table")
+        needs_meter = self._has("variant-forward-cdr-needs-meter-values")
+        if needs_meter and action == "end-session" and "MeterValueStart" not in message:
+            raise ForwardFailed("MeterValueStart missing: the billing needs the meter reading")
+
+
+def _hashed_pin(body: dict[str, Any]) -> dict[str, Any]:
+    """The defect: a QR code's PIN sent as its hash (as the CPO keeps it) instead of in clear text."""
+    ident = body.get("Identification")
+    qr = ident.get("QRCodeIdentification") if isinstance(ident, dict) else None
+    if not isinstance(qr, dict) or not isinstance(qr.get("PIN"), str):
+        return body
+    digest = hashlib.sha256(qr["PIN"].encode()).hexdigest()
+    hashed = {k: v for k, v in qr.items() if k != "PIN"} | {"HashedPIN": {"Value": digest, "Function": "Bcrypt"}}
+    return {**body, "Identification": {**ident, "QRCodeIdentification": hashed}}
 
 
 def _table(body: dict[str, Any], key: str) -> dict[str, Any]:

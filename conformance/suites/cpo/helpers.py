@@ -75,6 +75,7 @@ class Undo:
         self.sut, self.hub, self.ids = sut, hub, ids
         self.sessions: list[tuple[str, str]] = []
         self.reservations: list[tuple[str, str]] = []
+        self.ended: set[str] = set()  # stopped or cancelled by the test itself: their CDRs belong to it too
 
     @staticmethod
     def _taken(drawn: Case, answer: Answer) -> list[tuple[str, str]]:
@@ -99,6 +100,8 @@ class Undo:
             self.reserved(drawn, answer)
 
     def forget(self, session_id: str) -> None:
+        if any(s[0] == session_id for s in self.sessions + self.reservations):
+            self.ended.add(session_id)
         self.sessions = [s for s in self.sessions if s[0] != session_id]
         self.reservations = [s for s in self.reservations if s[0] != session_id]
 
@@ -106,13 +109,16 @@ class Undo:
         for session_id, evse in self.sessions:
             if evse and belongs_to_sut(self.sut, evse):
                 call_inbound(self.sut, STOP, case(self.sut, self.ids, STOP, evse, session_id))
+        cancelled: set[str] = set()  # a cancelled reservation is followed by its CDR too (CPO 2, CPO-RULE-06)
         for session_id, evse in self.reservations:
             if evse and belongs_to_sut(self.sut, evse):
-                call_inbound(self.sut, RES_STOP, case(self.sut, self.ids, RES_STOP, evse, session_id))
-        if self.sessions:  # the CDRs of the stopped sessions belong to this test, not the next one
-            wanted = {s for s, _ in self.sessions}
+                answer = call_inbound(self.sut, RES_STOP, case(self.sut, self.ids, RES_STOP, evse, session_id))
+                if answer.result is True:
+                    cancelled.add(session_id)
+        wanted = {s for s, _ in self.sessions} | cancelled | self.ended
+        if wanted:  # the CDRs of the stopped sessions belong to this test, not the next one
             wait_for(self.hub, lambda cs: wanted <= {(c.body or {}).get("SessionID") for c in of(cs, CDR)}, 3)
-        self.sessions, self.reservations = [], []
+        self.sessions, self.reservations, self.ended = [], [], set()
 
 
 def _parsed(payload: bytes) -> dict[str, Any]:

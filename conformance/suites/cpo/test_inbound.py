@@ -5,10 +5,14 @@ each refusal case runs on its own, whether or not the happy path worked."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from conformance.hub import FakeHub
 from conformance.oicp.limits import REMOTE_START_SECONDS
+from conformance.strategies import Case
 from conformance.suites.cases import IdSource, broken_request, broken_requests
 from conformance.suites.cpo.helpers import (
     RES_START,
@@ -31,6 +35,7 @@ from conformance.suites.plugin import requirement
 from conformance.suites.steps import invalid_requirement, judge_broken_request
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
+from conformance.sut.client import Answer
 
 __all__ = ["undo"]  # the fixture, imported for pytest
 
@@ -44,8 +49,10 @@ def _start(sut: Sut, hub: FakeHub, ids: IdSource, evse: str, undo: Undo, timeout
 
 
 @pytest.mark.operation(START)
-@requirement("CPO-REMOTE-START-01", "CPO-REMOTE-START-03")
+@requirement("CPO-REMOTE-START-01", "CPO-REMOTE-START-03", "CPO-OUT-05")
 def test_remote_start_is_accepted(sut: Sut, hub: FakeHub, ids: IdSource, undo: Undo, verdict: Verdict) -> None:
+    """A valid RemoteStart is accepted in time, with an acknowledgement in UTF-8 (answers are service messages too;
+    the CPO's requests are judged for CPO-OUT-05 on every hub journal)."""
     evse = available_evses(sut)[0]
     drawn, answer = _start(sut, hub, ids, evse, undo, timeout=max(sut.timeout, REMOTE_START_SECONDS + 2))
     problems = ack_problems(answer, sut.release)
@@ -79,6 +86,10 @@ def test_remote_start_is_accepted(sut: Sut, hub: FakeHub, ids: IdSource, undo: U
             "CPO-REMOTE-START-03",
             f"RemoteStart answered after {answer.elapsed:.1f} s (best practice: under {REMOTE_START_SECONDS:g} s)",
         )
+    if answer.status is None or (answer.body is None and not answer.encoding):
+        verdict.not_judged("CPO-OUT-05", f"no JSON answer whose encoding to judge ({answer.describe()[:200]})")
+    else:
+        verdict.about(answer, not answer.encoding, "CPO-OUT-05", f"the acknowledgement is not UTF-8: {answer.encoding}")
     verdict.conclude()
 
 
@@ -246,4 +257,122 @@ def test_reservation_start_and_stop(sut: Sut, hub: FakeHub, ids: IdSource, undo:
     if stop.result is True:
         undo.forget(session_id)
     expect_ack(verdict, sut, stop, True, "CPO-RESERVATION-01", "cancelling the reservation was not accepted")
+    verdict.conclude()
+
+
+def _refused_reservation(
+    sut: Sut, hub: FakeHub, ids: IdSource, undo: Undo, verdict: Verdict, op_id: str, rid: str, what: str, evse: str
+) -> None:
+    """One reservation request the CPO cannot serve: a valid request, refused with an acknowledgement.
+
+    Runs on its own, whether or not a reservation of an available EVSE succeeds (CPO-RESERVATION-01)."""
+    if not sut.has("reservation"):
+        raise NotJudged(f"{sut.source} does not declare the optional feature 'reservation'", declare="features")
+    drawn = case(sut, ids, op_id, evse)
+    if op_id == RES_START:  # for the hub a reservation's SessionID is a session, as in a real forward
+        hub.open_session(drawn.body["SessionID"], evse, sut.provider_id, drawn.body.get("Identification"))
+    answer = call_inbound(sut, op_id, drawn)
+    undo.accepted(op_id, drawn, answer)
+    expect_ack(verdict, sut, answer, False, rid, f"{what} was not refused with an acknowledgement (Result false)")
+    verdict.conclude()
+
+
+@pytest.mark.operation(RES_START)
+@requirement("CPO-RESERVATION-02")
+def test_reservation_of_unknown_evse_is_refused(
+    sut: Sut, hub: FakeHub, ids: IdSource, undo: Undo, verdict: Verdict
+) -> None:
+    target = unknown_evse(sut)
+    _refused_reservation(
+        sut, hub, ids, undo, verdict, RES_START, "CPO-RESERVATION-02", f"a reservation of unknown EVSE {target}", target
+    )
+
+
+@pytest.mark.operation(RES_START)
+@requirement("CPO-RESERVATION-02")
+def test_reservation_of_out_of_service_evse_is_refused(
+    sut: Sut, hub: FakeHub, ids: IdSource, undo: Undo, verdict: Verdict
+) -> None:
+    if not sut.out_of_service_evse:
+        raise NotJudged("no out-of-service EVSE is declared", declare="out_of_service_evse")
+    target = sut.out_of_service_evse
+    what = f"a reservation of EVSE {target}, which is out of service"
+    _refused_reservation(sut, hub, ids, undo, verdict, RES_START, "CPO-RESERVATION-02", what, target)
+
+
+@pytest.mark.operation(RES_STOP)
+@requirement("CPO-RESERVATION-03")
+def test_stop_of_unknown_reservation_is_refused(
+    sut: Sut, hub: FakeHub, ids: IdSource, undo: Undo, verdict: Verdict
+) -> None:
+    what = "a reservation stop whose SessionID no reservation start created"
+    _refused_reservation(sut, hub, ids, undo, verdict, RES_STOP, "CPO-RESERVATION-03", what, available_evses(sut)[0])
+
+
+def _judge_echo(verdict: Verdict, sent: Case, answer: Answer, what: str) -> None:
+    """What an acknowledgement carries back of the request's session identifiers (both PRACTICE: warnings)."""
+    if not isinstance(answer.body, dict):
+        verdict.not_judged("CPO-ACK-IN-01", f"the answer to {what} is no JSON acknowledgement")
+        verdict.not_judged("CPO-ACK-IN-02", f"the answer to {what} is no JSON acknowledgement")
+        return
+    said = answer.body.get("SessionID")
+    verdict.about(
+        answer,
+        said is None or said == sent.body["SessionID"],
+        "CPO-ACK-IN-01",
+        f"the acknowledgement of {what} names SessionID {said!r}, the request's was {sent.body['SessionID']!r}",
+    )
+    for key in ("EMPPartnerSessionID", "CPOPartnerSessionID"):
+        if isinstance(sent.body.get(key), str):
+            verdict.about(
+                answer,
+                answer.body.get(key) == sent.body[key],
+                "CPO-ACK-IN-02",
+                f"the acknowledgement of {what} carries {key} {answer.body.get(key)!r}, the request's was "
+                f"{sent.body[key]!r}",
+            )
+
+
+@pytest.mark.operation(START)
+@requirement("CPO-ACK-IN-01", "CPO-ACK-IN-02")
+def test_acknowledgements_carry_the_request_session(
+    sut: Sut, hub: FakeHub, ids: IdSource, undo: Undo, verdict: Verdict
+) -> None:
+    """Every inbound operation, accepted and refused, with an EMPPartnerSessionID in the request."""
+    evse = available_evses(sut)[-1]
+
+    def sent(op_id: str, target: str, session_id: str | None = None, cpo_own: Any = None) -> tuple[Case, Answer]:
+        drawn = case(sut, ids, op_id, target, session_id)
+        # Hubject relays only a CPOPartnerSessionID the CPO gave it; a generated one would be the suite's invention.
+        body = {k: v for k, v in drawn.body.items() if k != "CPOPartnerSessionID"}
+        body["EMPPartnerSessionID"] = ids.partner_session_id("emp")
+        if isinstance(cpo_own, str):
+            body["CPOPartnerSessionID"] = cpo_own
+        drawn = replace(drawn, body=body)
+        if op_id in (START, RES_START):
+            hub.open_session(drawn.body["SessionID"], target, sut.provider_id, drawn.body.get("Identification"))
+        answer = call_inbound(sut, op_id, drawn)
+        undo.accepted(op_id, drawn, answer)
+        return drawn, answer
+
+    started, answer = sent(START, evse)
+    _judge_echo(verdict, started, answer, "a RemoteStart")
+    own = answer.body.get("CPOPartnerSessionID") if isinstance(answer.body, dict) else None
+    stopped, answer = sent(STOP, evse, started.body["SessionID"], own)
+    if answer.result is True:
+        undo.forget(started.body["SessionID"])
+    _judge_echo(verdict, stopped, answer, "a RemoteStop")
+    for op_id, target, what in (
+        (START, unknown_evse(sut), "a refused RemoteStart"),
+        (STOP, evse, "a refused RemoteStop"),
+    ):
+        drawn, answer = sent(op_id, target)
+        _judge_echo(verdict, drawn, answer, what)
+    if sut.has("reservation"):
+        reserved, answer = sent(RES_START, evse)
+        _judge_echo(verdict, reserved, answer, "a reservation start")
+        drawn, answer = sent(RES_STOP, evse, reserved.body["SessionID"])
+        if answer.result is True:
+            undo.forget(reserved.body["SessionID"])
+        _judge_echo(verdict, drawn, answer, "a reservation stop")
     verdict.conclude()

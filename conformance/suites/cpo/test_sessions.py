@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from conformance.hub import FakeHub
-from conformance.hub.state import fingerprint
 from conformance.oicp.sessions import cdr_problems
 from conformance.suites.cases import IdSource
+from conformance.suites.cpo.authorize_stop import stop_and_judge
 from conformance.suites.cpo.helpers import (
     CDR,
     RFID,
@@ -50,17 +50,10 @@ def _judge_cdrs(sut: Sut, session_id: str, calls: list, verdict: Verdict, reprod
         bool(cdrs), "CPO-SESSION-01", "no CDR reached the hub after the session ended", journal_text(calls), reproduce
     )
     if not cdrs:
-        for rid in ("CPO-CDR-01", "CPO-SESSION-02", "CPO-SESSION-04"):
+        for rid in ("CPO-CDR-01", "CPO-CDR-02", "CPO-SESSION-02", "CPO-SESSION-04"):
             verdict.not_judged(rid, "no CDR reached the hub (see CPO-SESSION-01)")
         return
-    for call in cdrs:
-        verdict.check(
-            not call.violations,
-            "CPO-CDR-01",
-            "the CDR is not schema-valid",
-            "\n".join(str(v) for v in call.violations[:10]),
-            reproduce,
-        )
+    for call in cdrs:  # schema validity and the hub's refusals: judged on every call by the journal-wide judgement
         if isinstance(call.body, dict) and not call.violations:
             problems = cdr_problems(call.body)
             verdict.check(
@@ -132,7 +125,16 @@ def authorize(sut: Sut, hub: FakeHub, verdict: Verdict, ids: IdSource, evse: str
 
 
 @pytest.mark.operation(AUTH_START, service="charging")
-@requirement("CPO-AUTH-01", "CPO-SESSION-01", "CPO-SESSION-02", "CPO-SESSION-03", "CPO-SESSION-04", "CPO-CDR-01")
+@requirement(
+    "CPO-AUTH-01",
+    "CPO-SESSION-01",
+    "CPO-SESSION-02",
+    "CPO-SESSION-03",
+    "CPO-SESSION-04",
+    "CPO-CDR-01",
+    "CPO-CDR-02",  # with CPO-AUTH-STOP-01 judged on the journal too (conformance/checks/journal.py)
+    "CPO-AUTH-STOP-01",
+)
 def test_authorize_start_stop_cdr(sut: Sut, hub: FakeHub, seed: int, ids: IdSource, verdict: Verdict) -> None:
     evse = available_evses(sut)[0]
     reproduce = rerun(sut, seed, "test_authorize_start_stop_cdr")
@@ -150,33 +152,15 @@ def test_authorize_start_stop_cdr(sut: Sut, hub: FakeHub, seed: int, ids: IdSour
     )
     session_id = flow["session_id"]
     if not sut.has("authorize_stop"):
-        verdict.not_judged("CPO-SESSION-03", "the optional feature 'authorize_stop' is not declared", "features")
+        for rid in ("CPO-SESSION-03", "CPO-AUTH-STOP-01"):
+            verdict.not_judged(rid, "the optional feature 'authorize_stop' is not declared", "features")
     elif "authorize_stop" not in sut.triggers:
-        verdict.not_judged("CPO-SESSION-03", "trigger 'authorize_stop' is not declared", "[triggers.authorize_stop]")
+        for rid in ("CPO-SESSION-03", "CPO-AUTH-STOP-01"):
+            verdict.not_judged(rid, "trigger 'authorize_stop' is not declared", "[triggers.authorize_stop]")
     else:
-        trigger(sut, hub, verdict, "authorize_stop", seed + 1, **flow)
-        calls = wait_for(hub, lambda cs: bool(of(cs, AUTH_STOP)), sut.retry_window)
-        stops = of(calls, AUTH_STOP)
-        if not stops:
-            verdict.add("CPO-SESSION-03", "no AuthorizeStop reached the hub", journal_text(calls), reproduce)
-        for stop in stops:
-            sent = stop.body or {}
-            verdict.check(
-                sent.get("SessionID") == session_id,
-                "CPO-SESSION-01",
-                f"AuthorizeStop carries SessionID {sent.get('SessionID')}, not {session_id}",
-                stop.summary(),
-                reproduce,
-            )
-            verdict.check(
-                fingerprint(sent.get("Identification")) == fingerprint(body.get("Identification")),
-                "CPO-SESSION-03",
-                "the session was stopped with another identification than its start",
-                f"start: {body.get('Identification')}\nstop:  {sent.get('Identification')}",
-                reproduce,
-            )
+        stop_and_judge(sut, hub, verdict, flow, start, seed + 1, reproduce)
     if "end_session" not in sut.triggers:
-        for rid in ("CPO-SESSION-01", "CPO-SESSION-02", "CPO-SESSION-04", "CPO-CDR-01"):
+        for rid in ("CPO-SESSION-01", "CPO-SESSION-02", "CPO-SESSION-04", "CPO-CDR-01", "CPO-CDR-02"):
             verdict.not_judged(rid, "trigger 'end_session' is not declared: no CDR to judge", "[triggers.end_session]")
         verdict.conclude()
         return
@@ -187,7 +171,7 @@ def test_authorize_start_stop_cdr(sut: Sut, hub: FakeHub, seed: int, ids: IdSour
 
 
 @pytest.mark.operation(START, service="charging")
-@requirement("CPO-SESSION-01", "CPO-SESSION-02", "CPO-CDR-01", "CPO-NOTIFY-01")
+@requirement("CPO-SESSION-01", "CPO-SESSION-02", "CPO-CDR-01", "CPO-CDR-02", "CPO-NOTIFY-01", "CPO-RULE-08")
 def test_remote_start_notify_stop_cdr(
     sut: Sut, hub: FakeHub, seed: int, ids: IdSource, undo: Undo, verdict: Verdict
 ) -> None:
@@ -239,5 +223,12 @@ def test_remote_start_notify_stop_cdr(
     if "end_session" in sut.triggers and not of(wait_for(hub, lambda cs: bool(of(cs, CDR)), 3), CDR):
         trigger(sut, hub, verdict, "end_session", seed + 1, **flow)
     wait_for(hub, lambda cs: bool(of(cs, CDR)), sut.retry_window)
-    _judge_cdrs(sut, session_id, settle(hub), verdict, reproduce, flow["cpo_partner_session_id"])
+    calls = settle(hub)
+    _judge_cdrs(sut, session_id, calls, verdict, reproduce, flow["cpo_partner_session_id"])
+    # CPO-RULE-08 (RemoteIdentification only) is judged on the CDR and notifications by the journal-wide judgement
+    if not any(c.session_origin == "remote" for c in of(calls, CDR)):
+        declare = None if "end_session" in sut.triggers else "[triggers.end_session]"
+        why = "" if declare is None else " (trigger 'end_session' is not declared)"
+        reason = f"no CDR of remote session {session_id} was taken up by the hub{why}"
+        verdict.not_judged("CPO-RULE-08", reason, declare)
     verdict.conclude()
