@@ -497,7 +497,9 @@ def test_reset_wakes_delayed_calls_and_keeps_them_out_of_the_next_journal(fake_h
         )
     )
     late.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10  # under load the request may take a while to arrive: reset once it waits
+    while not any(fake_hub.state.in_flight.values()) and time.monotonic() < deadline:
+        time.sleep(0.02)
     started = time.monotonic()
     fake_hub.reset()
     late.join(5)

@@ -126,7 +126,8 @@ def test_a_removed_declaration_leaves_its_requirements_not_judged(
         name = removed.split(".")[1]
         assert name in row["reason"] or name in (row["declare"] or "") or "features" in (row["declare"] or ""), row
     expected_exit = 3 if any(rows[r]["expected"] and CPO[r].strength == "MUST" for r in wanted) else 0
-    assert done.returncode == expected_exit, done.stdout[-2000:]
+    failed = {rid: [f["title"] for f in r["failures"]] for rid, r in rows.items() if r["status"] == "fail"}
+    assert done.returncode == expected_exit, (failed, done.stdout[-2000:])
 
 
 def test_path_check_does_not_apply_without_a_provider_in_the_url(tmp_path: Path) -> None:
