@@ -98,6 +98,9 @@ def pytest_args(
         "-p",
         "no:benchmark",
         "--tb=line",
+        # The suites report through verdicts, never through a bare assert's introspection; rewriting the
+        # package's ~130 modules on every start cost more CPU than most runs of a single check.
+        "--assert=plain",
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
         "--oicp-via-cli",
@@ -223,6 +226,11 @@ def _run(args: list[str], env: dict[str, str], quiet: bool, cwd: Path) -> tuple[
 def _run_forked(args: list[str], env: dict[str, str], cwd: Path) -> tuple[str, int, bool]:
     """pytest.main in a forked child, its output captured through a pipe (always quiet)."""
     import pytest  # imported before the fork, so the child starts warm
+
+    # The plugins pytest loads from entry points (and hypothesis behind them), imported once in this process
+    # rather than in every child: what a forked run spent most of its CPU on.
+    import conformance.pytest_plugin
+    import conformance.suites.plugin  # noqa: F401
 
     read, write = os.pipe()
     sys.stdout.flush()

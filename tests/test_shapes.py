@@ -79,9 +79,16 @@ def test_every_shape_has_defects_to_catch_and_every_defect_a_shape() -> None:
 
 
 def test_no_two_cases_share_a_session_id_and_a_seed_repeats_them(tmp_path: Path) -> None:
-    first = run_suite("cpo", tmp_path / "a", seed=21, shape="strict", quiet=True, allure=False, fork=True)
-    again = run_suite("cpo", tmp_path / "b", seed=21, shape="strict", quiet=True, allure=False, fork=True)
-    other = run_suite("cpo", tmp_path / "c", seed=22, shape="strict", quiet=True, allure=False, fork=True)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # three independent runs (each its own reference CPO and hub), side by side: new interpreters, not forks,
+    # since a fork from one of several threads is unsafe
+    runs = (("a", 21), ("b", 21), ("c", 22))
+    with ThreadPoolExecutor(len(runs)) as pool:
+        first, again, other = pool.map(
+            lambda run: run_suite("cpo", tmp_path / run[0], seed=run[1], shape="strict", quiet=True, allure=False),
+            runs,
+        )
     ids = [o.summary["inbound"]["opened_sessions"] for o in (first, again, other)]  # type: ignore[index]
     assert len(ids[0]) > 20 and len(set(ids[0])) == len(ids[0])  # every start or reservation its own SessionID
     assert ids[0] == ids[1]  # the same seed, the same cases

@@ -117,7 +117,7 @@ class Undo:
                     cancelled.add(session_id)
         wanted = {s for s, _ in self.sessions} | cancelled | self.ended
         if wanted:  # the CDRs of the stopped sessions belong to this test, not the next one
-            wait_for(self.hub, lambda cs: wanted <= {(c.body or {}).get("SessionID") for c in of(cs, CDR)}, 3)
+            wait_for(self.hub, lambda cs: wanted <= {(c.body or {}).get("SessionID") for c in of(cs, CDR)}, 6)
         self.sessions, self.reservations, self.ended = [], [], set()
 
 

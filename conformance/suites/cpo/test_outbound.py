@@ -149,7 +149,9 @@ def test_no_parallel_pushes_of_one_operation(sut: Sut, hub: FakeHub, seed: int, 
     for name in set(pushes) - set(declared):
         verdict.not_judged("CPO-OUT-04", f"trigger {name!r} is not declared", f"[triggers.{name}]")
     for op in pushes.values():
-        hub.script(op, always=Fault.delay(0.5))  # long enough for a second push to overlap, if the SUT lets it
+        hub.script(
+            op, always=Fault.delay(1.5)
+        )  # long enough, under load too, for a second push to overlap, if the SUT lets it
     concurrently(
         *(
             partial(_push, sut, hub, verdict, name, "fullLoad", list(sut.evse_ids), seed + index)
