@@ -230,12 +230,14 @@ def test_an_interrupted_run_leaves_a_summary_that_says_so(tmp_path: Path) -> Non
         start_new_session=True,
     )
     assert process.stdout is not None
-    for line in process.stdout:  # wait until the first test has started
+    seen = []
+    for line in process.stdout:  # wait until the first test has finished
+        seen.append(line)
         if "PASSED" in line or "FAILED" in line:
             break
     time.sleep(0.5)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
-    process.communicate(timeout=60)
-    assert process.returncode == 130
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, "".join(seen)[-1500:] + "\n--- after the signal ---\n" + rest[-2500:]
     summary = json.loads((tmp_path / "cpo" / "summary.json").read_text())
     assert summary["verdict"] == "interrupted"
