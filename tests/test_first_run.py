@@ -228,6 +228,9 @@ def test_an_interrupted_run_leaves_a_summary_that_says_so(tmp_path: Path) -> Non
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # as from a terminal: a worker of pytest-xdist may ignore SIGINT, and a child inherits that (Python then
+        # installs no KeyboardInterrupt handler, and Ctrl-C would never reach the run)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stdout is not None
     seen = []
