@@ -216,6 +216,17 @@ def judge_not_resent(verdict: Verdict, calls: list[Call], rid: str, what: str, r
     )
 
 
+def judge_sent_again(verdict: Verdict, calls: list[Call], rid: str, what: str, reproduce: str) -> None:
+    """A message the hub answered with a hub-side error (009 and the like) is sent again and accepted later."""
+    verdict.check(
+        any(c.accepted for c in calls[1:]),
+        rid,
+        f"{what} answered with StatusCode 009 (a Hubject-side data transaction error) was never sent again",
+        journal_text(calls),
+        reproduce,
+    )
+
+
 def judge_retry_after(verdict: Verdict, calls: list[Call], wait: float, rid: str, what: str, reproduce: str) -> None:
     """After HTTP 429 with Retry-After: `wait` the call is tried again, and not before `wait` has passed."""
     if verdict.check(

@@ -20,7 +20,13 @@ from conformance.suites.cpo.helpers import (
 )
 from conformance.suites.cpo.test_sessions import authorize
 from conformance.suites.plugin import requirement
-from conformance.suites.steps import judge_bounded, judge_not_resent, judge_recorded_once, judge_retry_after
+from conformance.suites.steps import (
+    judge_bounded,
+    judge_not_resent,
+    judge_recorded_once,
+    judge_retry_after,
+    judge_sent_again,
+)
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 
@@ -77,13 +83,7 @@ def test_hub_error_is_sent_again(sut: Sut, hub: FakeHub, seed: int, verdict: Ver
     calls = of(wait_for(hub, lambda cs: any(c.accepted for c in of(cs, STATUS)), sut.retry_window), STATUS)
     if not calls:
         raise NotJudged("no PushEvseStatus reached the hub (see CPO-EVSE-STATUS-01)")
-    verdict.check(
-        any(c.accepted for c in calls[1:]),
-        "CPO-ACK-06",
-        "a push answered with StatusCode 009 (a Hubject-side data transaction error) was never sent again",
-        journal_text(calls),
-        rerun(sut, seed, "test_hub_error_is_sent_again"),
-    )
+    judge_sent_again(verdict, calls, "CPO-ACK-06", "a push", rerun(sut, seed, "test_hub_error_is_sent_again"))
     verdict.conclude()
 
 

@@ -36,6 +36,7 @@ from conformance.suites.cpo.helpers import (
 )
 from conformance.suites.cpo.test_sessions import authorize
 from conformance.suites.plugin import requirement
+from conformance.suites.steps import judge_sent_again
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
 from conformance.sut.client import ProbeError, probe
@@ -236,12 +237,8 @@ def test_cdr_refused_with_hub_error_is_sent_again(
     calls = of(wait_for(hub, lambda cs: any(c.accepted for c in of(cs, CDR)), sut.retry_window), CDR)
     if not calls:
         raise NotJudged("no CDR reached the hub (see CPO-SESSION-01)")
-    verdict.check(
-        any(c.accepted for c in calls[1:]),
-        "CPO-ACK-06",
-        "a CDR answered with StatusCode 009 (a Hubject-side data transaction error) was never sent again",
-        journal_text(calls),
-        rerun(sut, seed, "test_cdr_refused_with_hub_error_is_sent_again"),
+    judge_sent_again(
+        verdict, calls, "CPO-ACK-06", "a CDR", rerun(sut, seed, "test_cdr_refused_with_hub_error_is_sent_again")
     )
     verdict.conclude()
 
