@@ -557,8 +557,8 @@ def run_property(
     elif prop.cases == 0:
         why = f"the start each {_short(flow.op_id)} needs was refused" if prop.unserved else "no case was sent"
         raise NotJudged(f"the property sent no {_short(flow.op_id)}: {why}")
-    else:
-        verdict.check(True, flow.requirement, "")
+    else:  # every generated case passed its checks: the property found nothing (found is None on this branch)
+        verdict.check(found is None, flow.requirement, "a generated case failed")
     verdict.conclude()
 
 
