@@ -8,13 +8,16 @@ leaves a summary whose verdict says so.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +30,8 @@ from conformance.reports.junit import write_junit
 
 SUITES = {"cpo": "conformance.suites.cpo", "emp": "conformance.suites.emp"}
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
+# After the deadline the child gets SIGINT and this long to write its summary and stop its servers; then SIGKILL.
+STOP_GRACE = 5.0
 # What a run writes into reports/<role>/; anything else there is the user's and stops the run.
 OURS = {"allure-results", "junit.xml", "summary.json", "compliance.json", "compliance.html", "hypothesis"}
 
@@ -83,6 +88,7 @@ def pytest_args(
     strict: bool,
     examples: int | None = None,
     database: Path | None = None,
+    tls: Path | None = None,
 ) -> list[str]:
     args = [
         "--pyargs",
@@ -118,6 +124,8 @@ def pytest_args(
         args.append(f"--oicp-reference-shape={shape}")
     if mode:
         args.append(f"--oicp-mode={mode}")
+    if tls is not None:
+        args.append(f"--oicp-reference-tls={tls.resolve()}")
     if strict:
         args.append("--oicp-strict")
     if profile:
@@ -149,12 +157,18 @@ def run_suite(
     allure: bool = True,
     strict: bool = False,
     fork: bool = False,
+    deadline: float | None = None,
+    since: float | None = None,
     examples: int | None = None,
+    tls: Path | None = None,
 ) -> Outcome:
     """pytest over the role's suite; progress streams to the terminal unless `quiet`.
 
     `fork` runs pytest in a forked copy of this process instead of a new interpreter: the same isolation
-    for a fraction of the start-up cost, for the many short runs of `defects` and the project's tests."""
+    for a fraction of the start-up cost, for the many short runs of `defects` and the project's tests.
+    `deadline`: seconds after `since` (a time.monotonic(); default: now) at which the run is stopped (SIGINT, then
+    SIGKILL after STOP_GRACE) and its summary says it was cut there (verdict "deadline"); None: no deadline.
+    `tls`: the bundled reference, the fake hub and the suite over mutual TLS with that folder's certificates."""
     folder = check_reports(reports.resolve(), role)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = folder.with_name(f".{folder.name}-running-{os.getpid()}")
@@ -178,17 +192,25 @@ def run_suite(
         strict=strict,
         examples=examples,
         database=work / "hypothesis",
+        tls=tls,
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
     started = datetime.now(UTC)
+    left = deadline
+    if deadline is not None and since is not None:  # the caller's clock started earlier (its own checks)
+        left = max(0.0, deadline - (time.monotonic() - since))
     # From the suites' folder, so test IDs read `cpo/test_inbound.py::...` wherever the user stands.
     if fork and hasattr(os, "fork"):
-        output, code, interrupted = _run_forked(args, env, cwd=SUITES_DIR, role=role)
+        output, code, interrupted, cut = _run_forked(args, env, cwd=SUITES_DIR, role=role, deadline=left)
     else:
         # -P: the suites' folder (the child's working directory) must not shadow top-level modules
-        output, code, interrupted = _run([sys.executable, "-P", "-m", "pytest", *args], env, quiet, cwd=SUITES_DIR)
+        command = [sys.executable, "-P", "-m", "pytest", *args]
+        output, code, interrupted, cut = _run(command, env, quiet, cwd=SUITES_DIR, deadline=left)
     summary = load_summary(work / "summary.json")
-    if summary is None or interrupted:
+    if cut and deadline is not None:
+        summary = cut_at_deadline(summary or _fallback(None, started, code, False, output), deadline)
+        (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    elif summary is None or interrupted:
         summary = _fallback(summary, started, code, interrupted, output)
         (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     write_junit(summary, work / "junit.xml")
@@ -200,8 +222,42 @@ def run_suite(
     return Outcome(code, summary, output, folder)
 
 
-def _run(args: list[str], env: dict[str, str], quiet: bool, cwd: Path) -> tuple[str, int, bool]:
-    """Run pytest; on Ctrl-C give it time to write its summary instead of killing it."""
+def cut_at_deadline(summary: dict[str, Any], deadline: float) -> dict[str, Any]:
+    """The summary of a run stopped at its deadline: verdict `deadline`, and every requirement no test judged before
+    the cut says so. What was judged stands (a failure found is listed), but the run cannot vouch for the SUT."""
+    from conformance.suites.verdicts import NOT_JUDGED, VERDICT_DEADLINE
+
+    unreached = [r for r in summary.get("requirements") or [] if r.get("status") == NOT_JUDGED and not r.get("tests")]
+    for row in unreached:
+        row["reason"] = f"not judged: the run was cut at the deadline ({deadline:g} s) before a test of it finished"
+    failed = sum(r.get("status") == "fail" for r in summary.get("requirements") or [])
+    summary["verdict"] = VERDICT_DEADLINE
+    summary["deadline_s"] = deadline
+    summary["reason"] = (
+        f"the run was cut at the deadline of {deadline:g} s (--deadline): {len(unreached)} requirement(s) not "
+        f"judged for want of time, {failed} failed before the cut; it cannot vouch for the SUT"
+    )
+    return summary
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    """SIGINT (pytest then writes its summary and stops its servers), SIGKILL if it is not done within STOP_GRACE."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        out, _ = process.communicate(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+    return out or ""
+
+
+def _run(
+    args: list[str], env: dict[str, str], quiet: bool, cwd: Path, deadline: float | None = None
+) -> tuple[str, int, bool, bool]:
+    """Run pytest; on Ctrl-C or at the deadline give it time to write its summary instead of killing it.
+
+    Returns the output (when quiet), pytest's exit code, whether it was interrupted and whether it was cut."""
     process = subprocess.Popen(
         args,
         env=env,
@@ -211,8 +267,10 @@ def _run(args: list[str], env: dict[str, str], quiet: bool, cwd: Path) -> tuple[
         text=True,
     )
     try:
-        out, _ = process.communicate()
-        return out or "", process.returncode, False
+        out, _ = process.communicate(timeout=deadline)
+        return out or "", process.returncode, False, False
+    except subprocess.TimeoutExpired:
+        return _stop(process), process.returncode, False, True
     except KeyboardInterrupt:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -221,7 +279,7 @@ def _run(args: list[str], env: dict[str, str], quiet: bool, cwd: Path) -> tuple[
         except subprocess.TimeoutExpired:
             process.kill()
             out, _ = process.communicate()
-        return out or "", process.returncode, True
+        return out or "", process.returncode, True, False
 
 
 _WARMED: set[str] = set()
@@ -261,8 +319,11 @@ def _warm_for_forks(role: str) -> None:
     _WARMED.add(role)
 
 
-def _run_forked(args: list[str], env: dict[str, str], cwd: Path, role: str = "") -> tuple[str, int, bool]:
-    """pytest.main in a forked child, its output captured through a pipe (always quiet)."""
+def _run_forked(
+    args: list[str], env: dict[str, str], cwd: Path, role: str = "", deadline: float | None = None
+) -> tuple[str, int, bool, bool]:
+    """pytest.main in a forked child, its output captured through a pipe (always quiet); stopped as `_run` stops
+    its child at the deadline."""
     import pytest  # imported before the fork, so the child starts warm
 
     _warm_for_forks(role)
@@ -299,12 +360,40 @@ def _run_forked(args: list[str], env: dict[str, str], cwd: Path, role: str = "")
             os._exit(code)
     gc.unfreeze()
     os.close(write)
-    chunks = []
-    with os.fdopen(read, "rb") as pipe:
-        while chunk := pipe.read(65536):
-            chunks.append(chunk)
+    output, cut = _read_child(read, pid, deadline)
     _, status = os.waitpid(pid, 0)
-    return b"".join(chunks).decode("utf-8", "replace"), os.waitstatus_to_exitcode(status), False
+    return output, os.waitstatus_to_exitcode(status), False, cut
+
+
+def _read_child(read: int, pid: int, deadline: float | None) -> tuple[str, bool]:
+    """A forked child's output until it closes the pipe; at the deadline SIGINT, after STOP_GRACE SIGKILL."""
+    chunks = []
+    now = time.monotonic()
+    signal_at = None if deadline is None else now + deadline
+    kill_at: float | None = None
+    cut = False
+    with os.fdopen(read, "rb", buffering=0) as pipe:
+        while True:
+            now = time.monotonic()
+            if signal_at is not None and not cut and now >= signal_at:
+                cut, kill_at = True, now + STOP_GRACE
+                _signal(pid, signal.SIGINT)
+            elif kill_at is not None and now >= kill_at:
+                _signal(pid, signal.SIGKILL)
+                break  # killed: whatever else may still hold the pipe (a grandchild) is not waited for
+            wake = [t for t in (signal_at if not cut else None, kill_at) if t is not None]
+            ready, _, _ = select.select([pipe], [], [], max(0.0, min(wake) - now) if wake else None)
+            if ready:
+                chunk = pipe.read(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", "replace"), cut
+
+
+def _signal(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it ended on its own meanwhile
+        os.kill(pid, number)
 
 
 def _fallback(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
+
+from conformance.redact import MARK, current
 
 CURL_BODY_LIMIT = 4000  # bytes of body beyond which the curl reads it from a file
 
@@ -29,19 +31,54 @@ def curl(
     headers: Mapping[str, str] | None = None,
     redacted: Mapping[str, str] | None = None,
     note: str = "",
+    tls: Sequence[str] = (),
 ) -> str:
     """A copy-paste command; header values show as their ${VAR} or <redacted>, never as themselves (every
-    declared header may be a secret). `note` goes beside a body too large to paste."""
-    head = f"curl -sS -X POST {shlex.quote(url)} -H {shlex.quote('Content-Type: ' + content_type)}"
+    declared header may be a secret). `note` goes beside a body too large to paste; `tls`: curl's TLS options
+    (`tls_options`)."""
+    redactor = current()
+    options = "".join(f" {shlex.quote(option)}" for option in tls)
+    shown_url = redactor.text(url)
+    head = f"curl -sS{options} -X POST {shlex.quote(shown_url)} -H {shlex.quote('Content-Type: ' + content_type)}"
+    masked = ["a secret in the URL"] if shown_url != url else []
     for name, value in (headers or {}).items():
-        shown = (redacted or {}).get(value, "<redacted>")
+        shown = (redacted or {}).get(value, MARK)
         if "${" in shown:  # double quotes, so the shell fills in the variable from the environment
             head += ' -H "' + f"{name}: {shown}".replace('"', '\\"') + '"'
         else:
             head += f" -H {shlex.quote(f'{name}: ' + shown)}"
+            masked += [f"header {name}"] if shown == MARK else []
     if len(payload) > CURL_BODY_LIMIT:
-        return f"{head} --data-binary @body.json   # body: {len(payload)} bytes" + (f" ({note})" if note else "")
-    return f"{head} --data-binary @- <<'JSON'\n{payload.decode('utf-8', 'replace')}\nJSON"
+        command = f"{head} --data-binary @body.json   # body: {len(payload)} bytes" + (f" ({note})" if note else "")
+        return _masked_note(masked) + command
+    text = payload.decode("utf-8", "replace")
+    body = redactor.text(text)
+    if body != text:
+        masked += redactor.masked_fields(text) or ["secret values of the body"]
+    return _masked_note(masked) + f"{head} --data-binary @- <<'JSON'\n{body}\nJSON"
+
+
+def _masked_note(masked: list[str]) -> str:
+    """A reproduce command with a secret masked does not reproduce as it stands: it says so, and where the value is."""
+    if not masked:
+        return ""
+    return (
+        f"# <redacted> stands for secrets kept out of reports ({', '.join(dict.fromkeys(masked))}): put the real "
+        "values back before running this (declared ones are in the SUT declaration; generated ones come back "
+        "with the run's --seed)\n"
+    )
+
+
+def tls_options(
+    ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None, verify: bool = True
+) -> tuple[str, ...]:
+    """curl's options for a call's TLS set-up: the CA it trusts, the client certificate and key it presents.
+    File paths only, never what they hold (a key's contents must never reach a report)."""
+    found: list[str] = [] if verify else ["--insecure"]
+    for option, path in (("--cacert", ca_file), ("--cert", cert_file), ("--key", key_file)):
+        if path:
+            found += [option, path]
+    return tuple(found)
 
 
 class AnswerView:

@@ -290,3 +290,23 @@ def test_a_remote_sessions_cdr_keeps_its_remote_identification(hub: FakeHub, sut
     [breach] = by_requirement(found)["CPO-RULE-08"]
     assert "RFIDMifareFamilyIdentification" in breach.title and "/Identification" in breach.title
     assert f"hub call #{hub.calls('ChargeDetailRecord.hub')[1].seq}" in breach.title
+
+
+def test_a_certificate_017_is_the_cpos_even_where_the_test_scripted_that_operation(sut: Sut) -> None:
+    """The hub decides identity before any scripted answer (CPO 1 Security), so a retry refused for the caller's
+    certificate is judged under CPO-OUT-02, while the scripted answers themselves stay notes."""
+    from conformance.hub.journal import Call
+
+    status = "PushEvseStatus.hub"
+    body = {"ActionType": "fullLoad", "OperatorEvseStatus": {"OperatorID": OP, "EvseStatusRecord": []}}
+    params = {"operatorID": OP}  # the declared operator: only the certificate says otherwise
+    scripted = Call(1, 0.0, "POST", STATUS, status, params=params, body=body, status=200, fault="result_false 009")
+    scripted.problems.append("refused 009: scripted")
+    mismatch = "client certificate of OperatorID DE*OTH but path operatorID DE*REF"
+    retry = Call(2, 0.1, "POST", STATUS, status, params=params, body=body, status=200)
+    retry.problems.append(f"refused 017: {mismatch}")
+    found = by_requirement(judge_journal(sut, [scripted, retry], reproduce=REPRODUCE))
+    assert list(found) == ["CPO-OUT-02"], found
+    assert "StatusCode 017" in found["CPO-OUT-02"][0].title and mismatch in found["CPO-OUT-02"][0].title
+    retry.problems = ["refused 018: scripted"]  # any other refusal of a scripted operation stays the script's
+    assert not judge_journal(sut, [scripted, retry], reproduce=REPRODUCE).failures

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from conformance.checks.failure import Failure
 from conformance.strategies import Pins
 from conformance.suites.cases import IdSource, as_hub_sends, breaks_mandatory, broken_requests, hub_request
 from conformance.suites.requirements import CPO
@@ -83,14 +84,21 @@ def test_combined_status_is_the_worst_and_partial_judgement_is_not_a_pass() -> N
     assert combine([Outcome(NOT_APPLICABLE, "a"), Outcome(NOT_APPLICABLE, "b")]) == Outcome(NOT_APPLICABLE, "a; b")
 
 
+JUDGED = {"status": PASS, "strength": "MUST", "expected": True}
+
+
 @pytest.mark.parametrize(
     ("rows", "problems", "verdict"),
     [
         ([{"status": PASS, "strength": "MUST", "expected": True}], [], "pass"),
         ([{"status": WARN, "strength": "SHOULD", "expected": True}], [], "pass"),
         ([{"status": NOT_JUDGED, "strength": "MUST", "expected": True}], [], "incomplete"),
-        ([{"status": NOT_JUDGED, "strength": "MUST", "expected": False}], [], "pass"),  # an undeclared option
-        ([{"status": NOT_JUDGED, "strength": "SHOULD", "expected": True}], [], "pass"),
+        ([JUDGED, {"status": NOT_JUDGED, "strength": "MUST", "expected": False}], [], "pass"),  # an undeclared option
+        ([JUDGED, {"status": NOT_JUDGED, "strength": "SHOULD", "expected": True}], [], "pass"),
+        # nothing judged at all (no requirement reached, the suite could not start): never a pass
+        ([], [], "incomplete"),
+        ([{"status": NOT_JUDGED, "strength": "SHOULD", "expected": True}], [], "incomplete"),
+        ([{"status": NOT_APPLICABLE, "strength": "MUST", "expected": False}], [], "incomplete"),
         ([{"status": ERROR, "strength": "SHOULD", "expected": True}], [], "incomplete"),
         ([{"status": FAIL, "strength": "MUST", "expected": True}], [], "fail"),
         ([{"status": PASS, "strength": "MUST", "expected": True}], ["trigger x: 404"], "configuration problem"),
@@ -185,3 +193,18 @@ def test_a_flow_keeps_one_utc_offset() -> None:
         stamps = [v for k, v in message.items() if isinstance(v, str) and k.endswith(("Start", "End"))]
         offsets |= {datetime.fromisoformat(v.replace("Z", "+00:00")).utcoffset() for v in stamps}
     assert len(offsets) == 1, offsets
+
+
+def test_what_the_hub_refused_for_the_callers_identity_is_not_judged_under_other_requirements() -> None:
+    """CPO 1 Security: on a 017 "Hubject will not perform the operation": a push it never stored says nothing more
+    of the SUT than the 017 itself, which its own requirement judges."""
+    refused = "call #1 PushEvseStatus.hub: the hub refused PushEvseStatus with StatusCode 017 (certificate of DE*OTH)"
+    other = next(r.id for r in CPO.values() if r.strength == "MUST" and r.id not in (MUST, "CPO-OUT-02"))
+    v = _verdict()
+    v.add(other, "the push was never delivered")
+    assert v.outcomes((other,), None, None)[other] == Outcome(FAIL, "the push was never delivered")
+    v.record_journal({"CPO-OUT-02"}, [Failure("CPO-OUT-02", refused)], [])
+    out = v.outcomes((other,), None, None)
+    assert out[other].status == NOT_JUDGED
+    assert "StatusCode 017" in out[other].reason and "CPO-OUT-02" in out[other].reason
+    assert out["CPO-OUT-02"] == Outcome(FAIL, refused)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conformance.redact import current
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -20,4 +22,4 @@ class Failure:
             lines += ["", f"seed: {seed}"]
         if self.reproduce:
             lines += ["", "reproduce:", self.reproduce]
-        return "\n".join(lines)
+        return current().text("\n".join(lines))  # what is rendered is read by people: never a secret

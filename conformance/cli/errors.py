@@ -10,6 +10,12 @@ class UsageError(Exception):
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
+def one_line(text: str) -> str:
+    """`text` with every line break and control character escaped: user input inside a message (a path with a
+    newline, a NUL) must not split the one error line or reach the terminal raw."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def port_number(text: str, *, zero_picks_free: bool = False) -> int:
     """A --port value, checked here rather than by argparse: a wrong port is one line like every other input."""
     low = 0 if zero_picks_free else 1

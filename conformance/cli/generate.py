@@ -15,6 +15,8 @@ from conformance.cli.errors import UsageError
 from conformance.validation import resolve
 
 PAYLOAD_SHOWN = 2000  # characters of an invalid case's payload printed (an oversized body is 10 MB)
+# All messages are drawn before the first is printed: a typo like --count 10000000000 must not fill the memory.
+MAX_COUNT, MAX_SIZE = 10_000, 100_000
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,14 +32,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(e.g. AuthorizeRemoteStart.cpo, for invalid cases with path IDs)",
     )
     p.add_argument("--release", "-r", default="2.3", help="OICP release: 2.3 or 2.2 (default: 2.3)")
-    p.add_argument("--count", "-n", type=int, default=5, help="how many messages (default: 5)")
+    p.add_argument("--count", "-n", type=int, default=5, help=f"how many messages, at most {MAX_COUNT} (default: 5)")
     p.add_argument("--seed", type=int, help="repeat an earlier run (printed on stderr)")
     p.add_argument("--invalid", action="store_true", help="break each message with one named mutation")
     p.add_argument("--mutation", help="the mutation to apply (implies --invalid); see --list-mutations")
     p.add_argument("--list-mutations", action="store_true", help="list the mutations and exit")
     p.add_argument("--operator-id", help="pin the OperatorID (and so every EvseID)")
     p.add_argument("--provider-id", help="pin the ProviderID")
-    p.add_argument("--size", type=int, help="records in PushEvseData/PushEvseStatus")
+    p.add_argument("--size", type=int, help=f"records in PushEvseData/PushEvseStatus, at most {MAX_SIZE}")
     p.set_defaults(run=run)
 
 
@@ -50,8 +52,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.message:
         raise UsageError("name a message (e.g. eRoamingChargeDetailRecord) or an operation id")
-    if args.count < 1:
-        raise UsageError("--count must be at least 1")
+    if not 1 <= args.count <= MAX_COUNT:
+        raise UsageError(f"--count {args.count}: from 1 to {MAX_COUNT} messages")
+    if args.size is not None and not 0 <= args.size <= MAX_SIZE:
+        raise UsageError(f"--size {args.size}: from 0 to {MAX_SIZE} records")
     if args.mutation and args.mutation not in MUTATIONS:
         raise UsageError(f"unknown mutation {args.mutation!r}; known: {', '.join(sorted(MUTATIONS))}")
     pins = Pins(operator_id=args.operator_id, provider_id=args.provider_id)

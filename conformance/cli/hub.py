@@ -10,15 +10,18 @@ import argparse
 import contextlib
 import io
 import ipaddress
+import shlex
 import signal
 import socket
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.cli.errors import UsageError, port_number
+from conformance.cli.exposure import warn_if_exposed
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--release", "-r", default="2.3", help="OICP release: 2.3 or 2.2 (default: 2.3)")
     p.add_argument("--port", "-p", default="8080", help="0-65535; 0 picks a free port (default 8080)")
-    p.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="bind address (default: 127.0.0.1, loopback only; any other address warns: the hub has no "
+        "authentication unless --tls)",
+    )
     p.add_argument(
         "--prefix",
         default="/api/oicp",
@@ -45,6 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--provider-id", action="append", default=[], help="EMP ProviderID(s) the hub knows (default: DE-DCB)"
     )
     p.add_argument("--rate-limit", metavar="N/SECONDS", help="answer 429 beyond N calls per partner per SECONDS")
+    p.add_argument(
+        "--tls",
+        metavar="DIR",
+        help="serve HTTPS with DIR/hub.pem, refuse clients without a certificate of DIR/ca.pem and know each caller "
+        "by its certificate's OperatorID or ProviderID (017 on a mismatch); `oicp-conformance certs DIR` writes them",
+    )
     forward = p.add_argument_group(
         "forwarding (end-to-end mode)",
         "forward between a CPO and an EMP as Hubject does; both URLs and the hub itself on loopback only",
@@ -157,29 +171,64 @@ def _can_listen(host: str, port: int) -> None:
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
+def _tls_dir(text: str | None) -> Path | None:
+    """--tls DIR: a directory with the hub's certificate and key and the CA of its callers, else one line."""
+    if text is None:
+        return None
+    folder = Path(text)
+    missing = [name for name in ("ca.pem", "hub.pem", "hub.key") if not (folder / name).is_file()]
+    if missing:
+        raise UsageError(
+            f"--tls {text}: {', '.join(missing)} missing (write them with: oicp-conformance certs {shlex.quote(text)} "
+            "--operator ID or --provider ID)"
+        )
+    return folder
+
+
+def _curl_identity(tls: Path | None) -> tuple[str, str]:
+    """The OperatorID of the example call and curl's certificate flags: DIR/client.pem's operator over TLS."""
+    if tls is None:
+        return "DE*ABC", ""
+    from conformance.tls import partner_of
+
+    client = tls / "client.pem"
+    partner = partner_of(client.read_bytes()) if client.is_file() else None
+    operator = partner[1] if partner is not None and partner[0] == "OperatorID" else "DE*ABC"
+    flags = (("cacert", "ca.pem"), ("cert", "client.pem"), ("key", "client.key"))
+    return operator, "".join(f"--{flag} {shlex.quote(str(tls / name))} " for flag, name in flags)
+
+
 def run(args: argparse.Namespace) -> int:
     from conformance.catalog import load_release
     from conformance.hub import FakeHub, Partners
+    from conformance.tls import CertError
 
     load_release(args.release)  # unknown release: a clear error before binding anything
     args.port = port_number(args.port, zero_picks_free=True)
     forward_to = _forwarding(args)
     _can_listen(args.host, args.port)
     partners = Partners(operators=set(args.operator_id), providers=set(args.provider_id or ["DE-DCB"]))
+    tls = _tls_dir(args.tls)
+    guard = f"only callers with a certificate of {tls / 'ca.pem'} get in" if tls else None
+    warn_if_exposed("the fake hub", args.host, args.port, guard or "it has no authentication unless --tls")
 
     def log(call: object) -> None:
         print(call.summary(), flush=True)  # type: ignore[attr-defined]
 
-    hub = FakeHub(
-        release=args.release,
-        host=args.host,
-        port=args.port,
-        prefix=args.prefix,
-        partners=partners,
-        rate_limit=_rate(args.rate_limit),
-        on_call=log,
-        forward_to=forward_to,
-    )
+    try:
+        hub = FakeHub(
+            release=args.release,
+            host=args.host,
+            port=args.port,
+            prefix=args.prefix,
+            partners=partners,
+            rate_limit=_rate(args.rate_limit),
+            on_call=log,
+            forward_to=forward_to,
+            tls=tls,
+        )
+    except CertError as exc:  # a certificate or key that is there but cannot be used
+        raise UsageError(f"--tls {args.tls}: {exc}") from exc
     said = io.StringIO()
     try:
         with contextlib.redirect_stderr(said):  # werkzeug prints its bind error, then exits
@@ -196,12 +245,14 @@ def run(args: argparse.Namespace) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not interrupt the shutdown
         signal.signal(signum, on_signal)
-    example = hub.url_for("PushEvseStatus.hub", operatorID="DE*ABC")
+    operator, certificate = _curl_identity(tls)
+    evse = f"{operator}*1" if operator.startswith("+") else f"{operator}*E1"  # DIN EvseIDs are digits
+    example = hub.url_for("PushEvseStatus.hub", operatorID=operator)
     print(f"fake Hubject, OICP {args.release}, listening on {hub.url} (Ctrl-C stops)", flush=True)
     print(
-        f"try: curl -s -X POST '{example}' -H 'Content-Type: application/json' -d "
-        '\'{"ActionType": "fullLoad", "OperatorEvseStatus": {"OperatorID": "DE*ABC", '
-        '"EvseStatusRecord": [{"EvseID": "DE*ABC*E1", "EvseStatus": "Available"}]}}\'',
+        f"try: curl -s {certificate}-X POST '{example}' -H 'Content-Type: application/json' -d "
+        f'\'{{"ActionType": "fullLoad", "OperatorEvseStatus": {{"OperatorID": "{operator}", '
+        f'"EvseStatusRecord": [{{"EvseID": "{evse}", "EvseStatus": "Available"}}]}}}}\'',
         flush=True,
     )
     if forward_to is not None:

@@ -424,6 +424,8 @@ class Asker:
                 raise UsageError(
                     f"input ended before {question!r} was answered; answer it, pass {flag}, or use --defaults"
                 ) from None
+            except UnicodeDecodeError:  # piped bytes in another encoding: Python's stdin decodes UTF-8 strictly
+                raise UsageError(f"the answer to {question!r} is not UTF-8 text; answer it, or pass {flag}") from None
             except KeyboardInterrupt:
                 if self.interactive:
                     print()  # the interruption notice starts on its own line, not after the prompt

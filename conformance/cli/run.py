@@ -6,6 +6,7 @@ import argparse
 import json
 import random
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ EXIT_HELP = (
     "Exit 0: pass (every MUST requirement judged and held); 1: fail (a MUST failed, or a SHOULD/PRACTICE "
     "under --strict); 2: configuration problem or SUT unreachable (found before or during the run); "
     "3: incomplete (nothing failed, but a MUST requirement of what the SUT must implement was not judged: "
-    "the table says what to declare); 130: interrupted."
+    "the table says what to declare); 4: cut at the --deadline (what was not judged is listed); 130: interrupted."
 )
 
 
@@ -48,6 +49,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--hypothesis-profile", choices=(CI, DEV), help="Hypothesis settings profile (default: dev, ci under CI)"
     )
     p.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression (default: all)")
+    p.add_argument(
+        "--deadline",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop the whole run after SECONDS, counted from the start (the checks of the declaration included): "
+        "the suite is stopped, given 5 s to write its reports, and the summary says the run was cut and which "
+        "requirements were not judged; exit 4 (default: no deadline; every single call to the SUT is bounded anyway "
+        "by the declaration's timeout)",
+    )
     p.add_argument(
         "--examples",
         type=_positive,
@@ -78,6 +88,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="deployment shape of the bundled reference (see `oicp-conformance reference --help`; "
         "default: official); only without --sut",
+    )
+    p.add_argument(
+        "--tls",
+        type=Path,
+        metavar="DIR",
+        help="the bundled reference, the fake hub and the suite over mutual TLS with the certificates "
+        "`oicp-conformance certs DIR --operator ID` (or --provider ID) wrote; only without --sut (a declaration "
+        "names its own in [tls] and [hub] tls)",
     )
     p.set_defaults(run=run)
 
@@ -116,6 +134,8 @@ def check_arguments(args: argparse.Namespace) -> None:
     mode = getattr(args, "mode", None)
     if args.role == "cpo" and mode:
         raise UsageError("--mode is an EMP's (online or offline); a CPO has none")
+    if getattr(args, "tls", None) is not None:
+        _check_tls(args.tls, args.role, sut_given=args.sut is not None)
     if args.sut is not None:
         if args.defect or shape or mode:
             raise UsageError("--defect, --shape and --mode set up the bundled reference; they cannot go with --sut")
@@ -134,6 +154,11 @@ def check_arguments(args: argparse.Namespace) -> None:
                 file=sys.stderr,
             )
         _preflight(sut)
+        from conformance.cli.exposure import warn_if_exposed
+
+        guard = "only callers with a certificate of its [hub] tls CA get in" if getattr(sut, "hub_tls", None) else ""
+        guard = guard or "it has no authentication without [hub] tls"
+        warn_if_exposed(f"{args.sut} [hub] host: the fake hub", sut.hub_host, sut.hub_port, guard)
         return
     if args.release and args.release != "2.3":
         raise UsageError(f"the bundled reference {args.role.upper()} speaks OICP 2.3; test 2.2 with your own --sut")
@@ -149,11 +174,35 @@ def check_arguments(args: argparse.Namespace) -> None:
             raise UsageError(f"defect(s) {unfit} do not apply to shape {shape!r}")
 
 
+# What `oicp-conformance certs DIR` writes and a run over mutual TLS uses.
+TLS_FILES = ("ca.pem", "hub.pem", "hub.key", "client.pem", "client.key")
+
+
+def _check_tls(folder: Path, role: str, *, sut_given: bool) -> None:
+    """--tls DIR: only for the bundled reference, and DIR must hold every certificate and key the run uses."""
+    if sut_given:
+        raise UsageError("--tls sets up the bundled reference; a declaration names its files in [tls] and [hub] tls")
+    flag = "--operator 'DE*REF'" if role == "cpo" else "--provider DE-REF"
+    make = f"make them with `oicp-conformance certs {folder} {flag}`"
+    if not folder.is_dir():
+        raise UsageError(f"--tls {folder}: no such folder; {make}")
+    if missing := [name for name in TLS_FILES if not (folder / name).is_file()]:
+        raise UsageError(f"--tls {folder}: no {', '.join(missing)} there; {make}")
+    from conformance.tls import CertError, client_context
+
+    for name in ("client", "hub"):  # each certificate with its key, and the CA they are checked against
+        try:
+            client_context(folder / "ca.pem", folder / f"{name}.pem", folder / f"{name}.key")
+        except CertError as exc:
+            raise UsageError(f"--tls {folder}: {exc}; {make}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from conformance.reports import render, service_versions, write_environment
     from conformance.runner import ReportsError, check_reports, run_suite
     from conformance.suites.verdicts import EXIT_CODES
 
+    started = time.monotonic()  # --deadline counts from here
     baseline = _baseline(args)
     check_arguments(args)
     try:
@@ -169,10 +218,19 @@ def run(args: argparse.Namespace) -> int:
         + (f", shape {shape}" if shape else "")
         + (f", {mode}" if mode else "")
         + (f", defects {', '.join(args.defect)}" if args.defect else "")
+        + (f", mutual TLS with the certificates of {args.tls}" if getattr(args, "tls", None) else "")
     )
     print(
         f"oicp-conformance: {role.upper()} suite against {target}, seed {seed} (repeat with --seed {seed})", flush=True
     )
+    deadline = getattr(args, "deadline", None)
+    if deadline is not None and time.monotonic() - started >= deadline:
+        print(
+            f"oicp-conformance: the deadline of {deadline:g} s passed before the first test (checking the declaration "
+            "took that long); no test ran and no report was written",
+            file=sys.stderr,
+        )
+        return EXIT_CODES["deadline"]
     try:
         outcome = run_suite(
             role,
@@ -187,6 +245,9 @@ def run(args: argparse.Namespace) -> int:
             profile=args.hypothesis_profile,
             strict=args.strict,
             examples=getattr(args, "examples", None),
+            tls=getattr(args, "tls", None),
+            deadline=deadline,
+            since=started,
         )
     except ReportsError as exc:
         raise UsageError(str(exc)) from exc
@@ -213,6 +274,9 @@ def run(args: argparse.Namespace) -> int:
     if summary.get("verdict") == "aborted":
         print(f"oicp-conformance: {summary.get('reason')}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if summary.get("verdict") == "deadline" and not summary.get("requirements"):  # a narrowed run cut before a test
+        print(f"oicp-conformance: {summary.get('reason')}", file=sys.stderr)
+        return EXIT_CODES["deadline"]
     if not summary.get("requirements"):
         print("oicp-conformance: no test ran (check -k / --requirement)", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -235,6 +299,16 @@ def run(args: argparse.Namespace) -> int:
     if gate is not None:
         return gate.exit_code
     return EXIT_CODES.get(summary["verdict"], EXIT_BAD_INPUT)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text}")
+    return value
 
 
 def _positive(text: str) -> int:

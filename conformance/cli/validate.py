@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
+from conformance.cli.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError, one_line
 from conformance.cli.loading import DEFAULT_MAX_BYTES, decode_text, load_json_file
 from conformance.oicp.ids import operator_key
 from conformance.validation import PROFILES, UnknownMessage, resolve, validate
@@ -328,7 +328,7 @@ def run(args: argparse.Namespace) -> int:
                 if args.format == "json":
                     print(lines[-1])
                 else:
-                    print(f"oicp-conformance: error: {message}", file=sys.stderr)
+                    print(f"oicp-conformance: error: {one_line(message)}", file=sys.stderr)
                 continue
             counts["violations" if verdict.violations else "valid"] += 1
             if verdict.violations and worst == EXIT_OK:

@@ -12,55 +12,148 @@ next to the ones the hub received, with `direction` "out".
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import io
 import json
 import logging
+import math
 import re
 import socket
+import ssl
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pytest_httpserver import HTTPServer
 from pytest_httpserver.httpserver import METHOD_ALL
 from werkzeug import Request, Response
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.serving import WSGIRequestHandler
 
 from conformance.catalog import Operation, load_release
 from conformance.hub import answers
 from conformance.hub.faults import Fault, Script
-from conformance.hub.forwarding import Forwarder, Forwarding
+from conformance.hub.forwarding import Endpoint, Forwarder, Forwarding
 from conformance.hub.handlers import HANDLERS, Context, Refused, negative
 from conformance.hub.journal import Call, Journal
 from conformance.hub.partners import DEFAULT_TIMEOUT, PartnerClient, RouteLike
 from conformance.hub.state import HubState, Partners
 from conformance.oicp import codes
 from conformance.oicp.ids import operator_key, provider_key
-from conformance.oicp.limits import MAX_BODY_BYTES
+from conformance.oicp.limits import HUB_READ_SECONDS, MAX_BODY_BYTES, MAX_JSON_DEPTH
+from conformance.tls import client_context, describe, partner_of, server_context
 from conformance.validation import detect, validate
 from conformance.wire import utf8_problem
 
 PUSHES = {"PushEvseData", "PushEvseStatus", "PushPricingProductData", "PushEVSEPricing", "PushAuthenticationData"}
 DEFAULT_PREFIX = "/api/oicp"
+RESET_WAIT = 5.0  # how long a reset waits for requests in flight to finish (scripted delays are woken at once)
+
+
+class _Reader(io.RawIOBase):
+    """A connection's reading side with a deadline per request: a per-read timeout alone never ends a client
+    that trickles a byte a second, so each read may only take what is left of the request's time."""
+
+    def __init__(self, sock: socket.socket, seconds: Callable[[], float]):
+        self._sock = sock
+        self._seconds = seconds
+        self.deadline = math.inf
+
+    def start(self) -> None:
+        self.deadline = time.monotonic() + self._seconds()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"request not received within {self._seconds():g} s")
+        self._sock.settimeout(left)
+        try:
+            return self._sock.recv_into(buffer)
+        finally:
+            self._sock.settimeout(self._seconds())  # the answer's writes: as long as a whole request may take
+
+
+class _Handler(WSGIRequestHandler):
+    """werkzeug's request handler, bounded and in Hubject's words: a request's head and body must arrive within the
+    hub's `read_timeout` (a TLS handshake too: `tls.HandshakeInThread` makes it happen on the first read), and what
+    the HTTP layer refuses (too many or too long headers, a request line too long or broken) is answered in
+    Hubject's error format and journaled like any other call."""
+
+    protocol_version = "HTTP/1.1"  # as werkzeug sets for a threaded server
+    server: Any
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self._reader = _Reader(self.connection, lambda: self.server.fake_hub.read_timeout)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.start()
+        super().handle_one_request()
+
+    def log_error(self, format: str, *args: Any) -> None:
+        """Timeouts and refusals are the journal's to tell (or not calls at all): not werkzeug's error log."""
+        self.log("info", format, *args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        path = (self.path or "").partition("?")[0] if self.command else ""
+        text = message or self.responses.get(code, ("",))[0]
+        call = self.server.fake_hub.unread(self.command or "", path[:2000], code, text, text + ".")
+        body = json.dumps(call.response).encode()
+        self.send_response(code, message)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 class _Server(HTTPServer):
-    """pytest-httpserver with a size guard that answers before reading an oversized body."""
+    """pytest-httpserver that reads a body only within the hub's size and time limits, and keeps no log of its own
+    (pytest-httpserver logs every request with its body until the next reset: a hub never reset grew with each)."""
 
-    def __init__(self, hub: FakeHub, host: str, port: int):
-        super().__init__(host, port, threaded=True)
+    def __init__(self, hub: FakeHub, host: str, port: int, ssl_context: ssl.SSLContext | None = None):
+        super().__init__(host, port, ssl_context=ssl_context, threaded=True)
         self.hub = hub
 
     def application(self, request: Request) -> Response:
-        if request.content_length is not None and request.content_length > self.hub.max_body:
-            return self.hub.too_large(request)
-        return super().application(request)
+        hub = self.hub
+        if request.content_length is not None and request.content_length > hub.max_body:
+            return hub.too_large(request)
+        # a chunked body has no Content-Length: its read stops one byte past the limit (werkzeug stops at the limit
+        # without a word), and that byte tells it was larger
+        request.max_content_length = hub.max_body + 1
+        try:
+            if len(request.get_data()) > hub.max_body:
+                return hub.too_large(request)
+        except RequestEntityTooLarge:
+            return hub.too_large(request)
+        except (ClientDisconnected, OSError) as exc:  # cut short, timed out, a broken chunked encoding
+            exc = exc.__context__ if isinstance(exc.__context__, OSError) else exc  # werkzeug's wrapping undone
+            if isinstance(exc, TimeoutError):
+                why, message = f"body not received within {hub.read_timeout:g} s", "Request body not received in time."
+                call = hub.unread(request.method, request.path, 408, why, message)
+            else:
+                why = f"body not received in full ({exc.__class__.__name__}: {exc})"
+                call = hub.unread(request.method, request.path, 400, why, "Request body incomplete.")
+            return _json(call.status, call.response)
+        return self.dispatch(request)
 
     def thread_target(self) -> None:
         """Serve, looking for a stop request every 0.1 s rather than pytest-httpserver's 0.5 s: a hub is started
         and stopped per run (and per defect run), and the half second of each stop added up."""
         assert self.server is not None
+        self.server.fake_hub = self.hub  # before the first accept: every connection gets the bounded handler
+        self.server.RequestHandlerClass = _Handler
         self.server.serve_forever(poll_interval=0.1)
 
 
@@ -92,25 +185,42 @@ class FakeHub:
         max_body: int = MAX_BODY_BYTES,
         on_call: Callable[[Call], None] | None = None,
         forward_to: Forwarding | None = None,
+        tls: Path | str | None = None,
+        read_timeout: float = HUB_READ_SECONDS,
     ):
         self.release = release
+        # `tls`: a directory of `oicp-conformance certs`: serve HTTPS with hub.pem, require a client certificate
+        # of ca.pem, and take the caller's OperatorID/ProviderID from it (CPO 1 / EMP 1 "Security").
+        self.tls = Path(tls) if tls is not None else None
+        if self.tls is not None and forward_to is not None:  # the hub's calls present its certificate too
+            forward_to = dataclasses.replace(
+                forward_to, cpo=self._presenting(forward_to.cpo), emp=self._presenting(forward_to.emp)
+            )
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.operations = [op for op in load_release(release).operations if op.served_by == "hub"]
         self._routes = [(_template(op.path), op) for op in self.operations]
         self.forward_to = forward_to
         self.state = HubState(forward_to.register(partners) if forward_to is not None else partners)
+        # no operator declared: the first to call is the hub's partner (over TLS: each with a certificate of the CA)
+        self._any_operator = not self.state.partners.operators
         self.journal = Journal()
         self.forwarder = Forwarder(forward_to, release, self.journal) if forward_to is not None else None
         self.scripts = Script()
         self.rate_limit = rate_limit
         self.max_body = max_body
+        self.read_timeout = read_timeout  # seconds for a request's head and body to arrive
         self.on_call = on_call
-        self._server = _Server(self, host, port)
+        context = server_context(self.tls / "hub.pem", self.tls / "hub.key", self.tls / "ca.pem") if self.tls else None
+        self._server = _Server(self, host, port, context)
         self._counts: dict[str, int] = defaultdict(int)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._generation = 0
+        # a request is one test's whole: `reset` waits for requests in flight and requests wait for a reset
+        self._gate = threading.Condition()
+        self._busy = 0
+        self._resetting = False
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -143,20 +253,29 @@ class FakeHub:
     def reset(self) -> None:
         """Forget calls, state, scripts and handler errors (between tests, or between @given examples).
 
-        Requests still held by a scripted delay are woken, and their calls are not journaled: a test
-        never sees a call that an earlier test caused."""
-        self._generation += 1
-        self._stopping.set()
-        self._stopping = threading.Event()
-        self._server.clear()
-        self._server.clear_all_handlers()
-        self._route_all()
-        self.journal.clear()
-        self.state.reset()
-        self.scripts.clear()
-        with self._lock:
-            self._counts.clear()
-            self._recent.clear()
+        A request belongs whole to one test, its journal entry and its effect on the state together: requests in
+        flight finish first (scripted delays are woken) and count for the test that ends; requests arriving
+        meanwhile wait and count for the next. One still busy after RESET_WAIT s (a forwarded call whose partner
+        does not answer) is never journaled: a test never sees a call that an earlier test caused."""
+        with self._gate:
+            self._resetting = True
+            try:
+                self._stopping.set()
+                self._gate.wait_for(lambda: self._busy == 0, timeout=RESET_WAIT)
+                self._generation += 1
+                self._stopping = threading.Event()
+                self._server.clear_assertions()  # the catch-all handler stays: no request may find none
+                self._server.clear_handler_errors()
+                self._server.clear_log()
+                self.journal.clear()
+                self.state.reset()
+                self.scripts.clear()
+                with self._lock:
+                    self._counts.clear()
+                    self._recent.clear()
+            finally:
+                self._resetting = False
+                self._gate.notify_all()
 
     @contextmanager
     def clean(self) -> Iterator[FakeHub]:
@@ -176,7 +295,8 @@ class FakeHub:
     @property
     def url(self) -> str:
         """Base URL, prefix included: point the SUT's Hubject URL here."""
-        return f"http://{self._server.host}:{self._server.port}{self.prefix}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self._server.host}:{self._server.port}{self.prefix}"
 
     def url_for(self, operation: str, **params: str) -> str:
         path = next(op.path for op in self.operations if op.id == operation)
@@ -227,57 +347,99 @@ class FakeHub:
         verify: Any = True,
         redacted: dict[str, str] | None = None,
     ) -> PartnerClient:
-        """A client that calls a partner as this hub, into this hub's journal (and `on_call`)."""
+        """A client that calls a partner as this hub, into this hub's journal (and `on_call`).
+
+        With `tls` and no `verify` of the caller's own, it presents the hub's certificate and trusts the test CA."""
         return PartnerClient(
             base_url,
             routes=routes,
             headers=headers,
             timeout=timeout,
-            verify=verify,
+            verify=self.partner_tls() if verify is True and self.tls is not None else verify,
             release=self.release,
             redacted=redacted,
             journal=self.journal,
             on_call=self.on_call,
         )
 
+    def partner_tls(self) -> ssl.SSLContext | None:
+        """How this hub calls partners over mutual TLS: presenting hub.pem, trusting only ca.pem (None: no TLS)."""
+        if self.tls is None:
+            return None
+        return client_context(self.tls / "ca.pem", self.tls / "hub.pem", self.tls / "hub.key")
+
+    def _presenting(self, endpoint: Endpoint | str | None) -> Endpoint | str | None:
+        """A forwarding endpoint that presents the hub's certificate, unless it was given a TLS setting of its own."""
+        if endpoint is None:
+            return None
+        endpoint = Endpoint(endpoint) if isinstance(endpoint, str) else endpoint
+        return dataclasses.replace(endpoint, verify=self.partner_tls()) if endpoint.verify is True else endpoint
+
     # --- request handling -------------------------------------------------------------------
 
+    @contextmanager
+    def _admitted(self) -> Iterator[int]:
+        """A request's stay in the hub, in the generation (test) it belongs to (see `reset`)."""
+        with self._gate:
+            self._gate.wait_for(lambda: not self._resetting)  # a reset is bounded (RESET_WAIT and a clear)
+            self._busy += 1
+            generation = self._generation
+        try:
+            yield generation
+        finally:
+            with self._gate:
+                self._busy -= 1
+                self._gate.notify_all()
+
     def too_large(self, request: Request) -> Response:
-        call = Call(
-            seq=self.journal.next_seq(),
-            at=time.time(),
-            method=request.method,
-            path=request.path,
-            size=request.content_length or 0,
-            status=413,
+        size = request.content_length
+        why = (
+            f"body of {size} bytes exceeds {self.max_body}"
+            if size is not None
+            else f"chunked body (no Content-Length) exceeds {self.max_body} bytes"
         )
-        call.problems.append(f"body of {call.size} bytes exceeds {self.max_body}")
-        call.response = answers.fault_body(f"Request body larger than {self.max_body} bytes.")
-        self._record(call)
+        message = f"Request body larger than {self.max_body} bytes."
+        call = self.unread(request.method, request.path, 413, why, message, size=size or 0, route=False)
         return _json(413, call.response)
 
+    def unread(
+        self, method: str, path: str, status: int, why: str, message: str, size: int = 0, route: bool = True
+    ) -> Call:
+        """Journal a request refused before its body was read (too large, too slow, cut short, bad headers)."""
+        with self._admitted() as generation:
+            call = Call(seq=self.journal.next_seq(), at=time.time(), method=method, path=path, size=size)
+            if route and (routed := self._route(path)) is not None:  # its operation, so the path is judged as sent
+                op, params = routed
+                call.operation, call.service, call.version, call.params = op.id, op.service, op.version, params
+            call.status, call.response = status, answers.fault_body(message)
+            call.problems.append(why)
+            self._record(call, generation)
+        return call
+
     def handle(self, request: Request) -> Response:
-        call = Call(seq=self.journal.next_seq(), at=time.time(), method=request.method, path=request.path)
-        generation = self._generation
-        started = time.monotonic()
-        try:
-            response = self._handle(request, call, generation)
-        except Exception as exc:  # a bug in the hub must fail the test that caused it, not hide in a 500
-            if isinstance(exc, AssertionError):
-                self._server.add_assertion(exc)
-            else:
-                self._server.handler_errors.append(exc)
-            call.status = 500
-            call.problems.append(f"hub error: {exc!r}")
-            call.response = answers.fault_body("Hubject system error.")
-            response = _json(500, call.response)
-        call.duration = time.monotonic() - started
-        if generation == self._generation:
-            self._record(call)
+        with self._admitted() as generation:
+            call = Call(seq=self.journal.next_seq(), at=time.time(), method=request.method, path=request.path)
+            started = time.monotonic()
+            try:
+                response = self._handle(request, call, generation)
+            except Exception as exc:  # a bug in the hub must fail the test that caused it, not hide in a 500
+                if isinstance(exc, AssertionError):
+                    self._server.add_assertion(exc)
+                else:
+                    self._server.handler_errors.append(exc)
+                call.status = 500
+                call.problems.append(f"hub error: {exc!r}")
+                call.response = answers.fault_body("Hubject system error.")
+                response = _json(500, call.response)
+            call.duration = time.monotonic() - started
+            self._record(call, generation)
         return response
 
-    def _record(self, call: Call) -> None:
-        self.journal.add(call)
+    def _record(self, call: Call, generation: int | None = None) -> None:
+        with self._gate:
+            if generation is not None and generation != self._generation:
+                return  # a request of a test that ended, still busy after the reset's wait
+            self.journal.add(call)
         if self.on_call is not None:
             self.on_call(call)
 
@@ -285,8 +447,7 @@ class FakeHub:
         """Journals the calls a request causes, unless a reset came in between (another test's journal)."""
 
         def record(call: Call) -> None:
-            if generation == self._generation:
-                self._record(call)
+            self._record(call, generation)
 
         return record
 
@@ -422,7 +583,9 @@ class FakeHub:
             call.problems.append(f"content type {call.content_type or '(none)'}")
             return 415, answers.fault_body("Content type must be application/json.")
         try:
-            body = json.loads(raw)
+            body = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+            if _deeper(raw, body, MAX_JSON_DEPTH):
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
         except (ValueError, RecursionError) as exc:
             # JSON in another encoding than UTF-8 is the encoding's finding (`Call.encoding`), not the message's
             unreadable = isinstance(exc, UnicodeDecodeError) and call.encoding
@@ -435,7 +598,7 @@ class FakeHub:
             errors = [(answers.field_reference(v.pointer), v.message) for v in call.violations]
             return 400, answers.fault_body(answers.VALIDATION_MESSAGE, errors)
         try:
-            identity = self._identity(params, body)
+            identity = self._identity(params, body, request.environ.get("SSL_CLIENT_CERT"))
             if identity:
                 call.problems.append(identity)
                 raise Refused(codes.UNAUTHORIZED, identity)
@@ -464,18 +627,24 @@ class FakeHub:
         found = [m for m in detect(body, self.release) if m in op.request]
         return found[0] if found else op.request[0]
 
-    def _identity(self, params: dict[str, str], body: dict[str, Any]) -> str | None:
-        """Why the path's partner ID is not acceptable for this body and this caller (None: it is)."""
+    def _identity(self, params: dict[str, str], body: dict[str, Any], peer: str | None = None) -> str | None:
+        """Why the path's partner ID is not acceptable for this body and this caller (None: it is).
+
+        Over TLS the caller is who its client certificate says (`peer`, PEM), checked first."""
+        if self.tls is not None and (why := _certified(params, body, peer)):
+            return why
         partners = self.state.partners
         if "operatorID" in params:
             path_id = params["operatorID"]
             in_body = _find(body, "OperatorID")
             if in_body is not None and operator_key(in_body) != operator_key(path_id):
                 return f"path operatorID {path_id} but body OperatorID {in_body}"
-            if partners.operators and not partners.knows_operator(path_id):
+            # over TLS with no operator declared, each certificate registers its operator (checked above)
+            certified = self.tls is not None and self._any_operator
+            if partners.operators and not partners.knows_operator(path_id) and not certified:
                 known = ", ".join(sorted(partners.operators))
                 return f"operator {path_id} is not the partner the hub knows for this client ({known})"
-            if not partners.operators:  # the first CPO to call is the one this client certificate belongs to
+            if not partners.operators or certified:  # the first CPO to call is the one its client certificate names
                 partners.operators.add(path_id)
         if "providerID" in params:
             path_id = params["providerID"]
@@ -483,6 +652,57 @@ class FakeHub:
             if in_body is not None and provider_key(in_body) != provider_key(path_id):
                 return f"path providerID {path_id} but body ProviderID {in_body}"
         return None
+
+
+def _certified(params: dict[str, str], body: dict[str, Any], peer: str | None) -> str | None:
+    """Why the call's OperatorID or ProviderID is not its client certificate's (None: it is).
+
+    OICP 2.3 CPO 1 / EMP 1 "Security": "If Hubject detects a mismatch between ProviderID/OperatorID and the client
+    certificate information sent with the request, Hubject will not perform the operation and will respond with
+    the status code 017 'Unauthorized Access'." Path and body IDs of the certificate's role must be its ID; a path
+    ID of the other role is another partner's operation."""
+    partner = partner_of(peer)
+    if partner is None:
+        return f"client certificate {describe(peer)} names no partner (OU OperatorID or ProviderID, CN the ID)"
+    role, cert_id = partner
+    operator = role == "OperatorID"
+    same = operator_key if operator else provider_key
+    param, other = ("operatorID", "providerID") if operator else ("providerID", "operatorID")
+    if other in params:
+        return f"client certificate of {role} {cert_id} but path {other} {params[other]}: another partner's operation"
+    if param in params and same(params[param]) != same(cert_id):
+        return f"client certificate of {role} {cert_id} but path {param} {params[param]}"
+    in_body = _find(body, role)
+    if in_body is not None and same(in_body) != same(cert_id):
+        return f"client certificate of {role} {cert_id} but body {role} {in_body}"
+    return None
+
+
+def _not_json(literal: str) -> Any:
+    """NaN, Infinity and -Infinity: Python reads them, JSON (and Hubject's parser) does not."""
+    raise ValueError(f"{literal} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """A number beyond binary64 (1e999) would be Infinity in the journal, and invalid JSON in every report."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _deeper(raw: bytes, body: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than `limit` (counting brackets first: most bodies have few)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        inner = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((v, depth + 1) for v in inner if isinstance(v, (dict, list)))
+    return False
 
 
 def _find(body: dict[str, Any], member: str) -> str | None:

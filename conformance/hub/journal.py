@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.redact import current
 from conformance.validation import Violation
 
 
@@ -62,6 +63,10 @@ class Call:
         return self.response.get("Result", True) is True and self.response.get("AuthorizationStatus") != "NotAuthorized"
 
     def summary(self) -> str:
+        """One line for logs and failure texts, secrets masked (a violation may quote a PIN it found)."""
+        return current().text(self._summary())
+
+    def _summary(self) -> str:
         what = self.operation or "no operation"
         notes = "; ".join([*(str(v) for v in self.violations[:3]), *self.problems])
         code = self.response.get("StatusCode", {}).get("Code") if isinstance(self.response, dict) else None

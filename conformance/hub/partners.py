@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.bounded import NoAnswer, new_client
+from conformance.bounded import exchange as exchange_call
 from conformance.catalog import Operation, load_release
 from conformance.hub.journal import Call, Journal
 from conformance.validation import Violation, validate
@@ -174,15 +176,26 @@ class PartnerClient:
         self, op: Operation, url: str, payload: bytes, headers: dict[str, str], timeout: float | None, call: Call
     ) -> Exchange:
         exchange = Exchange(op.id, url, call.body, None, None, "", 0.0, None, call.curl)
-        try:
-            response = httpx.post(
-                url, content=payload, headers=headers, timeout=timeout or self.timeout, verify=self.verify
-            )
-        except (httpx.HTTPError, OSError, ValueError) as exc:  # ValueError: httpx on a URL it cannot use
+        try:  # a total deadline and a size cap, as the suite's own calls (conformance.bounded)
+            with new_client(self.verify) as client:
+                response = exchange_call(
+                    client, "POST", url, content=payload, headers=headers, timeout=timeout or self.timeout
+                )
+        except NoAnswer as exc:
+            exchange.error = exc.error
+            for secret, shown in self.redacted.items():
+                exchange.error = exchange.error.replace(secret, shown)
+            exchange.problems.append(f"no answer: {exchange.error}")
+            return exchange
+        except (httpx.HTTPError, OSError, ValueError) as exc:  # building the client: a TLS setting it cannot use
             exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             exchange.problems.append(f"no answer: {exchange.error}")
             return exchange
         exchange.status, exchange.text = response.status_code, response.text
+        if response.note:  # too large, or a redirect: the partner's answer, but nothing to read as OICP
+            exchange.text = f"[{response.note}]"
+            exchange.problems.append(response.note)
+            return exchange
         try:
             exchange.body = json.loads(response.content)
         except (ValueError, RecursionError):

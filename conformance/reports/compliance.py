@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from conformance.catalog import load_release, releases
+from conformance.redact import current
 
 FORMAT = "oicp-conformance compliance report"
 FORMAT_VERSION = 1
@@ -76,6 +77,8 @@ def shown_verdict(summary: dict[str, Any]) -> dict[str, str]:
         key, text = "incomplete", "The run was interrupted before it finished: it cannot vouch for the SUT."
     elif raw == "aborted":
         key, text = "incomplete", "The suite could not run to its end: it cannot vouch for the SUT."
+    elif raw == "deadline":
+        key, text = "incomplete", "The run was cut at its deadline (--deadline): it cannot vouch for the SUT."
     else:
         key, text = "incomplete", f"The summary's verdict {raw!r} is not one this report knows."
     if reason and reason not in text:
@@ -576,7 +579,7 @@ def write(report: dict[str, Any], folder: Path, secrets: set[str] = frozenset())
     """compliance.json and compliance.html into `folder`; returns their paths."""
     from conformance.reports.compliance_html import render
 
-    clean = scrub(report, set(secrets))
+    clean = current().json(scrub(report, set(secrets)))  # and PINs, credentials, keys (conformance.redact)
     json_path, html_path = folder / JSON_NAME, folder / HTML_NAME
     json_path.write_text(json.dumps(clean, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     html_path.write_text(render(clean), encoding="utf-8")

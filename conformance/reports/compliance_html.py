@@ -128,7 +128,7 @@ def _findings(report: dict[str, Any]) -> str:
             f'<article class="finding"><h3>{_e(broken["requirement"])}: a check broke (not judged)</h3>'
             f"<pre>{_e(broken['reason'])}</pre><p class='muted'>tests: {_list(broken['tests'])}</p></article>"
         )
-    if report["run"].get("reason") and report["verdict"]["run_verdict"] in ("interrupted", "aborted"):
+    if report["run"].get("reason") and report["verdict"]["run_verdict"] in ("interrupted", "aborted", "deadline"):
         reason = _e(report["run"]["reason"])
         parts.append(f'<article class="finding"><h3>The run did not finish</h3><pre>{reason}</pre></article>')
     if not evidence:

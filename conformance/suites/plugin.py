@@ -30,6 +30,7 @@ import pytest
 from conformance.checks.failure import Failure
 from conformance.hub import Call, FakeHub, Partners
 from conformance.oicp.ids import operator_key
+from conformance.redact import activate, current, for_sut, scrub_tree
 from conformance.reports.allure_requirements import LINK_TYPE, explain, requirement_url, severity
 from conformance.suites.cases import IdSource
 from conformance.suites.emp_requirements import EMP, EMP_MANDATORY, EMP_MODES
@@ -76,6 +77,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="official",
         metavar="SHAPE",
         help="deployment shape of the bundled reference CPO (see `oicp-conformance reference --help`)",
+    )
+    group.addoption(
+        "--oicp-reference-tls",
+        default=None,
+        metavar="DIR",
+        help="the bundled reference, the fake hub and the suite over mutual TLS with the certificates "
+        "`oicp-conformance certs DIR` wrote",
     )
     group.addoption(
         "--oicp-requirement", action="append", default=[], metavar="ID", help="run only the tests of these requirements"
@@ -212,6 +220,7 @@ def sut(pytestconfig: pytest.Config) -> Iterator[Sut]:
         rerun = f"oicp-conformance run --role cpo --sut {shlex.quote(str(Path(path).resolve()))}"
         declared = replace(load(Path(path)), rerun=rerun)
         pytestconfig._oicp_sut = declared  # type: ignore[attr-defined]
+        activate(for_sut(declared))  # everything this run writes or prints masks its secrets
         yield declared
         return
     from conformance.suites.reference import start_reference, start_reference_emp
@@ -219,16 +228,20 @@ def sut(pytestconfig: pytest.Config) -> Iterator[Sut]:
     hub_port = _free_port()
     shape = pytestconfig.getoption("oicp_reference_shape")
     defects = tuple(pytestconfig.getoption("oicp_reference_defect"))
+    folder = pytestconfig.getoption("oicp_reference_tls")
+    tls = Path(folder).resolve() if folder else None
     if pytestconfig.getoption("oicp_role") == "emp":
         mode = pytestconfig.getoption("oicp_mode")
-        started = start_reference_emp(hub_port, mode=mode, defects=defects, shape=shape)
+        started = start_reference_emp(hub_port, mode=mode, defects=defects, shape=shape, tls=tls)
         rerun = f"oicp-conformance run --role emp --mode {mode}"
     else:
-        started = start_reference(hub_port, shape=shape, defects=defects)
+        started = start_reference(hub_port, shape=shape, defects=defects, tls=tls)
         rerun = "oicp-conformance run --role cpo"
     rerun += (f" --shape {shape}" if shape != "official" else "") + "".join(f" --defect {d}" for d in defects)
+    rerun += f" --tls {shlex.quote(str(tls))}" if tls else ""
     reference = replace(started.sut, rerun=rerun, reference_command=started.command)
     pytestconfig._oicp_sut = reference  # type: ignore[attr-defined]
+    activate(for_sut(reference))
     try:
         yield reference
     finally:
@@ -244,6 +257,7 @@ def hub_server(sut: Sut) -> Iterator[FakeHub]:
         port=sut.hub_port,
         prefix=sut.hub_prefix,
         partners=Partners(operators={sut.operator_id}, providers={sut.provider_id}, sub_operators=subs),
+        tls=sut.hub_tls,  # [hub] tls: HTTPS, the caller known by its client certificate (the SUT calls https://)
     )
     hub.start()
     yield hub
@@ -432,11 +446,12 @@ def _call_json(call: Call) -> dict[str, Any]:
 
 
 def _redact(text: str, sut: Sut | None) -> str:
-    """Secrets of the declaration (header values read from the environment) as their `${VAR}`, never as such."""
+    """Secrets of the declaration (header values read from the environment) as their `${VAR}`, never as such;
+    PINs, credentials, private keys and declared fields masked (conformance.redact)."""
     for secret, shown in (sut.redacted if sut else {}).items():
         if secret:
             text = text.replace(secret, shown)
-    return text
+    return current().text(text)
 
 
 def _hub_step(call: Call) -> None:
@@ -485,13 +500,13 @@ def _allure_finish(item: pytest.Item) -> None:
             allure.attach(_redact(text, sut), name="hub calls not judged", attachment_type=allure.attachment_type.TEXT)
     sent = item.stash.get(EXCHANGES_KEY, None)
     if sent:
-        text = json.dumps(sent, indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(current().json(sent), indent=2, ensure_ascii=False, default=str)
         name = f"requests to the SUT ({len(sent)})"
         allure.attach(_redact(text, sut), name=name, attachment_type=allure.attachment_type.JSON)
     hub = (getattr(item, "funcargs", None) or {}).get("hub")
     calls = hub.calls() if isinstance(hub, FakeHub) else []
     if calls:
-        text = json.dumps([_call_json(c) for c in calls], indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(current().json([_call_json(c) for c in calls]), indent=2, ensure_ascii=False, default=str)
         name = f"hub journal ({len(calls)} call{'s' if len(calls) != 1 else ''})"
         allure.attach(_redact(text, sut), name=name, attachment_type=allure.attachment_type.JSON)
         for call in calls:
@@ -601,7 +616,7 @@ def _allure_journal_failures(found: Verdict, new: list[Failure]) -> None:
     for failure in (f for f in new if f in found.blocking()):
         allure.attach(
             failure.render(found.seed),
-            name=f"failure {failure.requirement}: {failure.title}",
+            name=current().text(f"failure {failure.requirement}: {failure.title}"),
             attachment_type=allure.attachment_type.TEXT,
         )
 
@@ -635,7 +650,7 @@ def _judge_late_calls(item: pytest.Item, report: pytest.TestReport) -> None:
     for failure in (f for f in new if f not in blocking):
         allure.attach(
             failure.render(found.seed),
-            name=f"warning {failure.requirement}: {failure.title}",
+            name=current().text(f"warning {failure.requirement}: {failure.title}"),
             attachment_type=allure.attachment_type.TEXT,
         )
     _allure_journal_failures(found, new)
@@ -657,11 +672,12 @@ def _allure_outcome(found: Verdict, marked: tuple[str, ...], report: pytest.Test
         if failure not in found.blocking():
             allure.attach(
                 failure.render(found.seed),
-                name=f"warning {failure.requirement}: {failure.title}",
+                name=current().text(f"warning {failure.requirement}: {failure.title}"),
                 attachment_type=allure.attachment_type.TEXT,
             )
     for rid, outcome in found.unjudged.items():
-        allure.attach(outcome.reason, name=f"{outcome.status}: {rid}", attachment_type=allure.attachment_type.TEXT)
+        reason = current().text(outcome.reason)
+        allure.attach(reason, name=f"{outcome.status}: {rid}", attachment_type=allure.attachment_type.TEXT)
 
 
 def _expected(requirement: Requirement, sut: Sut | None) -> bool:
@@ -772,16 +788,20 @@ def pytest_keyboard_interrupt(excinfo: Any) -> None:
 _CONFIGS: list[pytest.Config] = []
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own tear-down of session fixtures (and Allure's last files)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write the summary even for an interrupted run, whose verdict then says so."""
+    """Write the summary even for an interrupted run, whose verdict then says so; mask every secret in the Allure
+    results (what Allure itself wrote too: failure texts, captured output, parameters)."""
     config = session.config
+    if folder := getattr(config.option, "allure_report_dir", None):
+        scrub_tree(Path(folder), current())
     if exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop:
         config._oicp_interrupted = True  # type: ignore[attr-defined]
     if not config._oicp_results and not getattr(config, "_oicp_interrupted", False):  # type: ignore[attr-defined]
         return
     if path := config.getoption("oicp_summary"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(summary(config), indent=2), encoding="utf-8")
+        Path(path).write_text(json.dumps(current().json(summary(config)), indent=2), encoding="utf-8")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -791,7 +811,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     from conformance.reports import render
 
     terminalreporter.section("OICP requirements")
-    found = summary(config)
+    found = current().json(summary(config))
     for line in render(found).splitlines():
         terminalreporter.write_line(line)
     if line := properties_line(found):

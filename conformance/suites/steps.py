@@ -19,6 +19,7 @@ from conformance.sut.client import Answer, send
 from conformance.sut.messages import FLOW, message_for, wants_message
 from conformance.sut.triggers import Fired, TriggerError, fire
 from conformance.validation import validate
+from conformance.validation.detect import detect
 
 
 def operation(sut: Sut, op_id: str) -> Any:
@@ -46,8 +47,11 @@ def ack_problems(answer: Answer, release: str, message: str = "eRoamingAcknowled
         return [f"HTTP {answer.status} (a server error, not an answer): {answer.text[:300]}"]
     if not isinstance(answer.body, dict):
         noun = "acknowledgement" if message == "eRoamingAcknowledgment" else message
-        return [f"HTTP {answer.status} without a JSON {noun}: {answer.text[:300]}"]
-    return [str(v) for v in validate(answer.body, message, release)]
+        return [f"HTTP {answer.status} without a JSON {noun}: {answer.text[:300] or '(an empty body)'}"]
+    problems = [str(v) for v in validate(answer.body, message, release)]
+    if problems and (other := [m for m in detect(answer.body, release) if m != message]):
+        problems.insert(0, f"the answer is an {other[0]}, not an {message}")  # a mixed-up handler
+    return problems
 
 
 def expect_ack(verdict: Verdict, sut: Sut, answer: Answer, result: bool, requirement: str, title: str) -> bool:

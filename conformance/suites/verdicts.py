@@ -22,6 +22,7 @@ RANK = {NOT_APPLICABLE: 0, PASS: 1, NOT_JUDGED: 2, WARN: 3, ERROR: 4, FAIL: 5}
 
 VERDICT_PASS, VERDICT_FAIL, VERDICT_INCOMPLETE = "pass", "fail", "incomplete"
 VERDICT_CONFIG, VERDICT_INTERRUPTED = "configuration problem", "interrupted"
+VERDICT_DEADLINE = "deadline"  # `run --deadline`: the run was cut there (conformance.runner.cut_at_deadline)
 
 
 class NotJudged(pytest.skip.Exception):  # type: ignore[misc,name-defined]
@@ -128,9 +129,15 @@ class Verdict:
     def outcomes(self, marked: tuple[str, ...], error: str | None, stopped: NotJudged | None) -> dict[str, Outcome]:
         """Each marked requirement's outcome in this test, whatever way the test ended."""
         out: dict[str, Outcome] = {}
+        refused = self.refused_identity()
         for rid in marked:
             mine = [f for f in self.failures if f.requirement == rid]
-            if mine:
+            if mine and refused is not None and rid != refused.requirement:
+                # What the hub refused for the caller's identity it never performed: a push "not stored", a retry
+                # "never delivered" say nothing of the SUT beyond the refusal its own requirement judges.
+                reason = f"{refused.title}: the hub performed none of it (see {refused.requirement}; fix that first)"
+                out[rid] = Outcome(NOT_JUDGED, reason)
+            elif mine:
                 blocking = blocks(self.requirements[rid], self.strict)
                 out[rid] = Outcome(FAIL if blocking else WARN, mine[0].title)
             elif rid in self.unjudged:
@@ -147,6 +154,11 @@ class Verdict:
         for rid in sorted(self.journal - set(marked)):  # judged on the journal only: judged, however the test ended
             out[rid] = self.journal_outcome(rid)
         return out
+
+    def refused_identity(self) -> Failure | None:
+        """The first failure that is the hub's StatusCode 017 for the caller's identity (CPO 1 / EMP 1 Security:
+        "Hubject will not perform the operation"), None when the hub refused nothing for that in this test."""
+        return next((f for f in self.failures if "with StatusCode 017" in f.title), None)
 
     def journal_outcome(self, rid: str) -> Outcome:
         """A requirement the journal judged: failed (or a warning) where a failure was recorded, else a pass."""
@@ -179,6 +191,8 @@ def run_verdict(rows: list[dict[str, Any]], configuration_problems: list[str], i
         return VERDICT_CONFIG
     if any(r["status"] == FAIL for r in rows):
         return VERDICT_FAIL
+    if not any(r["status"] in (PASS, WARN) for r in rows):
+        return VERDICT_INCOMPLETE  # nothing judged (no requirement reached, or the suite could not start): no pass
     if any(r["status"] == ERROR for r in rows):
         return VERDICT_INCOMPLETE
     if any(r["status"] == NOT_JUDGED and r["strength"] == "MUST" and r["expected"] for r in rows):
@@ -186,4 +200,11 @@ def run_verdict(rows: list[dict[str, Any]], configuration_problems: list[str], i
     return VERDICT_PASS
 
 
-EXIT_CODES = {VERDICT_PASS: 0, VERDICT_FAIL: 1, VERDICT_CONFIG: 2, VERDICT_INCOMPLETE: 3, VERDICT_INTERRUPTED: 130}
+EXIT_CODES = {
+    VERDICT_PASS: 0,
+    VERDICT_FAIL: 1,
+    VERDICT_CONFIG: 2,
+    VERDICT_INCOMPLETE: 3,
+    VERDICT_DEADLINE: 4,
+    VERDICT_INTERRUPTED: 130,
+}

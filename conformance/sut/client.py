@@ -1,4 +1,8 @@
-"""Calling the SUT's inbound endpoints as Hubject would, with a timeout and a copy-paste reproduction."""
+"""Calling the SUT's inbound endpoints as Hubject would, with a timeout and a copy-paste reproduction.
+
+Every call here ends within its stated time in total (not per read: a SUT that answers a byte a second is cut at
+the deadline) and reads at most a size cap of the answer; redirects are not followed (a 3xx is the SUT's answer).
+See `conformance.bounded`."""
 
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ from typing import Any
 
 import httpx
 
+from conformance.bounded import ANSWER_LIMIT, PROBE_LIMIT, NoAnswer, Received, exchange, new_client
 from conformance.catalog import Operation
 from conformance.strategies import Case
 from conformance.sut.declaration import Sut
-from conformance.wire import AnswerView, fill, utf8_problem
+from conformance.wire import AnswerView, fill, tls_options, utf8_problem
 from conformance.wire import curl as wire_curl
 
 
@@ -46,26 +51,67 @@ def headers_for(sut: Sut, op: Operation) -> dict[str, str]:
     return {**sut.headers, **(route.headers if route else {})}
 
 
-def curl(url: str, case: Case, headers: dict[str, str] | None = None, redacted: dict[str, str] | None = None) -> str:
+def curl(
+    url: str,
+    case: Case,
+    headers: dict[str, str] | None = None,
+    redacted: dict[str, str] | None = None,
+    tls: tuple[str, ...] = (),
+) -> str:
     """A copy-paste command for a case; secrets show as their ${VAR} or <redacted>, never as their value."""
-    return wire_curl(url, case.payload(), case.content_type, headers, redacted, note=case.describe())
+    return wire_curl(url, case.payload(), case.content_type, headers, redacted, note=case.describe(), tls=tls)
 
 
-def poke(sut: Sut, op: Operation) -> tuple[str, httpx.Response | None, str | None]:
+def curl_tls(sut: Sut, url: str) -> tuple[str, ...]:
+    """curl's options for a call to `url` with the declared [tls]: CA, client certificate and key as paths."""
+    if not url.startswith("https:"):
+        return ()
+    return tls_options(sut.tls_ca_file, sut.tls_cert_file, sut.tls_key_file, sut.tls_verify)
+
+
+def call(
+    sut: Sut,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    content: bytes | None = None,
+    timeout: float | None = None,
+    limit: int = ANSWER_LIMIT,
+    reuse: bool = False,
+) -> Received:
+    """One bounded call to the SUT (`timeout` in total, default the declared one; `limit` bytes of answer read).
+
+    Only `reuse` keeps the connection for the next call; else it is closed after the answer (`Connection: close`),
+    so a server that drops idle connections can never fail a check, probe or trigger with a dead connection.
+    Raises NoAnswer, its words with the declared secrets shown as the reports show them."""
+    if not reuse:
+        headers = {**headers, "Connection": "close"}
+    try:
+        return exchange(
+            _client(sut), method, url, content=content, headers=headers, timeout=timeout or sut.timeout, limit=limit
+        )
+    except NoAnswer as exc:
+        raise NoAnswer(hide(exc.error, sut), exc.elapsed, timed_out=exc.timed_out) from exc
+
+
+def hide(text: str, sut: Sut) -> str:
+    """A text as reports may show it: every declared secret replaced by its ${VAR} or <redacted>."""
+    for secret, shown in sut.redacted.items():
+        text = text.replace(secret, shown)
+    return text
+
+
+def poke(sut: Sut, op: Operation) -> tuple[str, Received | None, str | None]:
     """POST `{}` to an inbound endpoint with the declared headers: is it there, and does it let us in?
 
-    Returns the URL, the response (None when none came) and the transport error."""
+    Returns the URL, the answer (None when none came) and the transport error."""
     url = url_for(sut, op, {})
+    headers = {**headers_for(sut, op), "Content-Type": "application/json"}
     try:
-        answer = httpx.post(
-            url,
-            content=b"{}",
-            timeout=min(sut.timeout, 10.0),
-            verify=sut.tls,
-            headers={**headers_for(sut, op), "Content-Type": "application/json"},
-        )
-    except httpx.HTTPError as exc:
-        return url, None, f"{type(exc).__name__}: {exc}"
+        answer = call(sut, "POST", url, content=b"{}", headers=headers, timeout=min(sut.timeout, 10.0))
+    except NoAnswer as exc:
+        return url, None, exc.error
     return url, answer, None
 
 
@@ -90,16 +136,19 @@ def probe_json(sut: Sut, name: str) -> Any:
     if name not in sut.probes:
         return None
     url = probe_url(sut, name)
+    shown = hide(url, sut)
     try:
-        answer = httpx.get(url, headers=sut.headers, timeout=sut.timeout, verify=sut.tls)
-    except httpx.HTTPError as exc:
-        raise ProbeError(f"probe {name} ({url}) failed: {type(exc).__name__}: {exc}") from exc
+        answer = call(sut, "GET", url, headers=sut.headers, limit=PROBE_LIMIT)
+    except NoAnswer as exc:
+        raise ProbeError(f"probe {name} ({shown}) failed: {exc.error}") from exc
+    if answer.note:
+        raise ProbeError(f"probe {name} ({shown}): {answer.note}")
     if not answer.is_success:
-        raise ProbeError(f"probe {name} ({url}) answered HTTP {answer.status_code}: {answer.text[:200]}")
+        raise ProbeError(f"probe {name} ({shown}) answered HTTP {answer.status_code}: {answer.text[:200]}")
     try:
         return answer.json()
     except ValueError as exc:
-        raise ProbeError(f"probe {name} ({url}) did not answer JSON: {answer.text[:200]}") from exc
+        raise ProbeError(f"probe {name} ({shown}) did not answer JSON: {answer.text[:200]}") from exc
 
 
 def _session_ids(data: Any) -> list[str]:
@@ -134,12 +183,15 @@ def _client(sut: Sut) -> httpx.Client:
     with _CLIENTS_LOCK:
         if key not in _CLIENTS:
             # Cookies are never kept: each request stands alone, as with a client per call.
-            _CLIENTS[key] = httpx.Client(verify=sut.tls, cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
+            _CLIENTS[key] = new_client(sut.tls, cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
         return _CLIENTS[key]
 
 
 def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> Answer:
-    """POST the case to the SUT; never raises for what the SUT does, never waits past `timeout`."""
+    """POST the case to the SUT; never raises for what the SUT does, never waits past `timeout` in total.
+
+    No answer (in time): status None and `error` says why. An answer over ANSWER_LIMIT bytes, or a redirect, is
+    the SUT's answer with no body: `error` and `text` say what it was, so every check shows it."""
     body = case.body if isinstance(case.body, dict) else {}
     sid = body.get("SessionID") if isinstance(body.get("SessionID"), str) and case.pointer != "/SessionID" else None
     SENT.append((op.id, sid))
@@ -148,22 +200,20 @@ def send(sut: Sut, op: Operation, case: Case, timeout: float | None = None) -> A
     url = url_for(sut, op, case.path_params)
     headers = headers_for(sut, op)
     started = time.monotonic()
-    reproduce = curl(url, case, headers, sut.redacted)
+    reproduce = curl(url, case, headers, sut.redacted, curl_tls(sut, url))
     if sut.reference_command:
         note = f"# the bundled reference ran on this port; start the same one with:\n#   {sut.reference_command}\n"
         reproduce = note + reproduce
     try:
-        response = _client(sut).post(
-            url,
-            content=case.payload(),
-            headers={**headers, "Content-Type": case.content_type},
-            timeout=timeout or sut.timeout,
-        )
-    except httpx.HTTPError as exc:
-        return Answer(None, None, "", time.monotonic() - started, f"{type(exc).__name__}: {exc}", reproduce)
+        sent = {**headers, "Content-Type": case.content_type}
+        response = call(sut, "POST", url, content=case.payload(), headers=sent, timeout=timeout, reuse=True)
+    except NoAnswer as exc:
+        return Answer(None, None, "", time.monotonic() - started, exc.error, reproduce)
+    if note := response.note:
+        return Answer(response.status_code, None, f"[{note}]", time.monotonic() - started, note, reproduce)
     try:
         body = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     kind = response.headers.get("Content-Type", "")
     # only an OICP answer is a service message: JSON, or labelled so (an HTML error page is not judged here)

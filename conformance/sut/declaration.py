@@ -134,6 +134,7 @@ class Sut:
     hub_host: str = "127.0.0.1"
     hub_port: int = 0
     hub_prefix: str = "/api/oicp"
+    hub_tls: str | None = None  # [hub] tls: a directory of `oicp-conformance certs`; the fake hub serves HTTPS
     tls_verify: bool = True
     tls_ca_file: str | None = None
     tls_cert_file: str | None = None
@@ -151,6 +152,9 @@ class Sut:
     rerun: str = ""  # the `oicp-conformance run ...` prefix that repeats this run (set by the suite)
     reference_command: str = ""  # for the bundled reference: how to start the same one by hand
     time_zone: str | None = None  # CPO: IANA zone of its charge points (e.g. "Europe/Berlin")
+    # [redact]: JSON members and headers whose values are masked in every report, beyond conformance.redact's own
+    redact_fields: frozenset[str] = frozenset()
+    redact_headers: frozenset[str] = frozenset()
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -190,8 +194,10 @@ _TOP = {
     "headers": dict,
     "inbound": dict,
     "probes": dict,
+    "redact": dict,
 }
-_HUB = {"host": str, "port": int, "prefix": str}
+_REDACT = {"fields": list, "headers": list}
+_HUB = {"host": str, "port": int, "prefix": str, "tls": str}
 _IDENTIFICATIONS = {"rfid": list, "evco_ids": list, "evco_pins": list, "unknown_rfid": str}
 # The operator and EVSEs the suite plays towards an EMP when its declaration names none.
 EMP_DEFAULT_OPERATOR = "DE*HUB"
@@ -225,7 +231,7 @@ def _check(source: str, table: dict[str, Any], spec: dict[str, Any], where: str)
 def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     """A `Sut` from parsed TOML, or ConfigError naming what is wrong."""
     _check(source, data, _TOP, "")
-    for section, spec in (("hub", _HUB), ("tls", _TLS), ("outbound", _OUTBOUND)):
+    for section, spec in (("hub", _HUB), ("tls", _TLS), ("outbound", _OUTBOUND), ("redact", _REDACT)):
         _check(source, data.get(section, {}), spec, f"{section}.")
     if "role" not in data:
         raise ConfigError(f'{source}: missing required key \'role\' ("cpo" or "emp")')
@@ -246,7 +252,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     for key in ("base_url", "operator_id", "evse_ids"):
         if key not in data:
             raise ConfigError(f"{source}: missing required key {key!r}")
-    url = urlparse(data["base_url"])
+    url = _urlparse(data["base_url"])
     if url.scheme not in ("http", "https") or not url.netloc:
         raise ConfigError(f"{source}: base_url must be an http(s) URL, got {data['base_url']!r}")
     evses = data["evse_ids"]
@@ -277,7 +283,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     if role == "emp" and data.get("mode") == "offline" and data.get("inbound"):
         raise ConfigError(f"{source}: an offline EMP serves nothing: [inbound] has no place in its declaration")
     for name, raw in _tables(source, data, "inbound", "operation", tuple(routes), _ROUTE):
-        if not urlparse(raw.get("url", "")).scheme:
+        if not _urlparse(raw.get("url", "")).scheme:
             raise ConfigError(f"{source}: inbound.{name}.url must be a full http(s) URL")
         try:
             raw["url"].format(operatorID="x", providerID="x")
@@ -292,6 +298,8 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
     hub, tls, outbound = data.get("hub", {}), data.get("tls", {}), data.get("outbound", {})
     if not 0 <= hub.get("port", 0) <= 65535:
         raise ConfigError(f"{source}: hub.port must be a port number from 1 to 65535, got {hub['port']}")
+    tls = {key: _file(source, f"tls.{key}", tls[key]) if key.endswith("_file") else tls[key] for key in tls}
+    hub_tls = _cert_dir(source, hub["tls"]) if "tls" in hub else None
     release = data.get("release", "2.3")
     if release not in ("2.2", "2.3"):
         raise ConfigError(f'{source}: release must be "2.3" or "2.2", got {release!r}')
@@ -312,6 +320,7 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         hub_host=hub.get("host", "127.0.0.1"),
         hub_port=hub.get("port", 0),
         hub_prefix=hub.get("prefix", "/api/oicp"),
+        hub_tls=hub_tls,
         tls_verify=tls.get("verify", True),
         tls_ca_file=tls.get("ca_file"),
         tls_cert_file=tls.get("cert_file"),
@@ -326,7 +335,65 @@ def parse(data: dict[str, Any], source: str = "(built-in)") -> Sut:
         inbound=inbound,
         probes=dict(data.get("probes", {})),
         redacted=redacted,
+        redact_fields=_names(source, data.get("redact", {}), "fields"),
+        redact_headers=_names(source, data.get("redact", {}), "headers"),
     )
+
+
+def _names(source: str, table: dict[str, Any], key: str) -> frozenset[str]:
+    """[redact] fields / headers: names (strings), each masked wherever it appears."""
+    names = table.get(key, [])
+    if not all(isinstance(n, str) and n.strip() for n in names):
+        raise ConfigError(f'{source}: redact.{key} must be an array of names like ["EvcoID"], got {names!r}')
+    return frozenset(n.strip() for n in names)
+
+
+def _relative(source: str, value: str) -> Path:
+    """A path of the declaration: relative ones are relative to the declaration file, wherever the run starts."""
+    path = Path(value)
+    if path.is_absolute() or not _is_file(Path(source)):
+        return path
+    return Path(source).resolve().parent / path
+
+
+def _file(source: str, key: str, value: str) -> str:
+    path = _relative(source, value)
+    if not _is_file(path):
+        raise ConfigError(f"{source}: {key} {_shown(value)}: no such file ({_shown(str(path))[1:-1]})")
+    return str(path)
+
+
+def _shown(value: str) -> str:
+    """A path as an error shows it: quoted, escaped, and cut short (a line, not a page)."""
+    return repr(value) if len(value) <= 120 else repr(value[:120])[:-1] + "...'"
+
+
+def _is_file(path: Path) -> bool:
+    """Whether a file is there; a name the system refuses (too long, ...) is none."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _cert_dir(source: str, value: str) -> str:
+    """[hub] tls: a directory holding the hub's certificate and key and the CA its callers' certificates come from."""
+    path = _relative(source, value)
+    missing = [name for name in ("ca.pem", "hub.pem", "hub.key") if not _is_file(path / name)]
+    if missing:
+        raise ConfigError(
+            f"{source}: hub.tls {_shown(value)}: {', '.join(missing)} missing in {_shown(str(path))[1:-1]} "
+            "(write them with: oicp-conformance certs DIR --operator ID or --provider ID)"
+        )
+    return str(path)
+
+
+def _urlparse(text: str) -> Any:
+    """urlparse, with a URL it cannot split (an unclosed IPv6 bracket) as no URL: the caller's message says why."""
+    try:
+        return urlparse(text)
+    except ValueError:
+        return urlparse("")
 
 
 def _time_zone(source: str, name: str | None) -> str | None:
@@ -442,12 +509,27 @@ def _headers(source: str, table: dict[str, Any], where: str, redacted: dict[str,
     return out
 
 
+MAX_DECLARATION_BYTES = 1024 * 1024  # a declaration is a few kB: anything this big is the wrong file
+
+
 def load(path: Path) -> Sut:
-    """Read and check a declaration file."""
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such file (write one with the example in fixtures/oicp-sut.example.toml)")
+    """Read and check a declaration file; every way the file itself can be wrong is a one-line ConfigError."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder; name the declaration file (oicp-sut.toml) inside it")
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such file (write one with the example in fixtures/oicp-sut.example.toml)")
+        if (size := path.stat().st_size) > MAX_DECLARATION_BYTES:
+            raise ConfigError(f"{path}: {size} bytes; a declaration is at most {MAX_DECLARATION_BYTES} (wrong file?)")
+        raw = path.read_bytes()
+    except OSError as exc:  # a name too long, a loop of links, no permission
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))  # as read_text did
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from exc
     return parse(data, str(path))

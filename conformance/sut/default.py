@@ -8,6 +8,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable
+from pathlib import Path
 
 from conformance.sut.declaration import Sut, parse
 
@@ -26,7 +27,7 @@ timeout = 12.0
 [hub]
 {hub_host}port = {hub_port}
 prefix = "{hub_prefix}"
-
+{hub_tls}
 [outbound]
 timeout = 2.0
 max_retries = 4
@@ -72,14 +73,16 @@ def reference_declaration(
     shape: str = "official",
     api_key_header: bool | None = None,
     hub_host: str = "127.0.0.1",
+    tls: str | None = None,
 ) -> str:
-    """The reference CPO's declaration (TOML) as `reference cpo --shape SHAPE` serves.
+    """The reference CPO's declaration (TOML) as `reference cpo --shape SHAPE [--tls DIR]` serves.
 
     `custom_urls` describes it as `--custom-urls` serves (the shape may imply custom URLs too);
     `api_key` is what the declaration sends in X-Api-Key (a ${VAR} keeps the secret out of the file),
     declared when `api_key_header` is true; None (the default) declares it exactly when `custom_urls` is set,
     as the reference's custom-URL deployment always ran behind a key. `hub_host` is where the suite's fake hub
-    listens. Raises KeyError for an unknown shape."""
+    listens. `tls`: the folder of `oicp-conformance certs` for mutual TLS (see `tls_sections`).
+    Raises KeyError for an unknown shape."""
     from conformance.reference.cpo.shapes import SHAPES
 
     config = SHAPES[shape].build()
@@ -101,6 +104,7 @@ def reference_declaration(
         hub_host="" if hub_host == "127.0.0.1" else f"host = {json.dumps(hub_host)}\n",
         hub_port=hub_port,
         hub_prefix=hub_prefix,
+        hub_tls=tls_sections(tls)[0],
     )
     for name, path, body, feature in TRIGGERS:
         if feature is None or feature in config.features:
@@ -112,7 +116,19 @@ def reference_declaration(
         for name, path, feature in CUSTOM_ROUTES:
             if feature is None or feature in config.features:
                 text += f'\n[inbound.{name}]\nurl = "{base_url}/oicp/{path}?provider={{providerID}}"\n'
-    return text
+    return text + tls_sections(tls)[1]
+
+
+def tls_sections(directory: str | None) -> tuple[str, str]:
+    """The `[hub] tls` line and the `[tls]` table of a reference run over mutual TLS with the certificates
+    `oicp-conformance certs DIR` wrote: the fake hub serves with DIR/hub.pem and takes the reference's
+    DIR/client.pem; the suite calls the reference trusting DIR/ca.pem and presenting the hub's certificate, as
+    Hubject does. ("", "") without a folder."""
+    if directory is None:
+        return "", ""
+    files = {"ca_file": "ca.pem", "cert_file": "hub.pem", "key_file": "hub.key"}
+    table = "".join(f"{key} = {json.dumps(str(Path(directory) / name))}\n" for key, name in files.items())
+    return f"tls = {json.dumps(str(directory))}\n", f"\n[tls]\n{table}"
 
 
 def _array(values: Iterable[str]) -> str:
@@ -163,7 +179,7 @@ unknown_rfid = "DEADBEEF"
 [hub]
 port = {hub_port}
 prefix = "/api/oicp"
-
+{hub_tls}
 [outbound]
 timeout = 2.0
 max_retries = 4
@@ -236,10 +252,15 @@ url = "{base_url}/oicp/charging-notifications"
 
 
 def reference_emp_declaration(
-    base_url: str, hub_port: int, mode: str = "online", release: str = "2.3", shape: str = "official"
+    base_url: str,
+    hub_port: int,
+    mode: str = "online",
+    release: str = "2.3",
+    shape: str = "official",
+    tls: str | None = None,
 ) -> str:
     """The reference EMP's declaration in `shape` (a name of conformance.reference.emp.shapes), as
-    `oicp-conformance reference emp --print-sut` prints it."""
+    `oicp-conformance reference emp --print-sut [--tls DIR]` prints it (`tls`: see `tls_sections`)."""
     from conformance.reference.emp.shapes import SHAPES
 
     config = SHAPES[shape].build()
@@ -251,9 +272,10 @@ def reference_emp_declaration(
         base_url=base_url,
         hub_port=hub_port,
         features=EMP_FEATURES_BY_MODE[mode],
+        hub_tls=tls_sections(tls)[0],
     )
     if config.custom_urls and mode == "online":
         text += EMP_CUSTOM.format(base_url=base_url)
     if config.trigger_mode == "forward":  # every trigger takes the OICP request itself and forwards it
         text = re.sub(r"(?m)^body = '.*'$", "body = '{message}'", text)
-    return text
+    return text + tls_sections(tls)[1]

@@ -15,10 +15,10 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-import httpx
-
+from conformance.bounded import PROBE_LIMIT, NoAnswer
 from conformance.catalog import load_release
-from conformance.sut.client import headers_for, poke, probe_url
+from conformance.redact import for_sut
+from conformance.sut.client import call, headers_for, poke, probe_url
 from conformance.sut.declaration import Sut
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -38,7 +38,7 @@ class Finding:
 def _shown(text: str, sut: Sut) -> str:
     for secret, shown in sut.redacted.items():
         text = text.replace(secret, shown)
-    return text
+    return for_sut(sut).text(text)
 
 
 # Inbound operations that only a SUT declaring the optional feature serves.
@@ -69,6 +69,8 @@ def inbound(sut: Sut) -> list[Finding]:
             problem = f"unreachable: {error}"
         elif answer.status_code in (404, 405):
             problem = f"answered HTTP {answer.status_code}: nothing is served there (check base_url or [inbound])"
+        elif 300 <= answer.status_code < 400:
+            problem = f"answered {answer.note}; declare the URL it points to (check base_url or [inbound])"
         elif answer.status_code in (401, 403):
             names = ", ".join(headers_for(sut, op)) or "none"
             problem = (
@@ -104,9 +106,9 @@ def _route_problem(sut: Sut, method: str, url: str, trigger: object) -> str | No
     headers = {**sut.headers, **getattr(trigger, "headers", {}), "Content-Type": "application/json"}
     headers = {k: v for k, v in headers.items() if "{" not in v}
     try:
-        answer = httpx.request(method, target, content=b"null", headers=headers, timeout=10.0, verify=sut.tls)
-    except httpx.HTTPError as exc:
-        return f"unreachable: {type(exc).__name__}: {exc}"
+        answer = call(sut, method, target, content=b"null", headers=headers, timeout=10.0)
+    except NoAnswer as exc:
+        return f"unreachable: {exc.error}"
     if answer.status_code in (404, 405) and not path_placeholders:
         return f"answered HTTP {answer.status_code}: the trigger URL or method is not served"
     if answer.status_code in (401, 403):
@@ -119,14 +121,14 @@ def probes(sut: Sut) -> list[Finding]:
     for name in sorted(sut.probes):
         url = probe_url(sut, name)
         try:
-            answer = httpx.get(url, headers=sut.headers, timeout=10.0, verify=sut.tls)
-            if not answer.is_success:
-                problem: str | None = f"answered HTTP {answer.status_code}"
+            answer = call(sut, "GET", url, headers=sut.headers, timeout=10.0, limit=PROBE_LIMIT)
+            if not answer.is_success or answer.note:
+                problem: str | None = answer.note or f"answered HTTP {answer.status_code}"
             else:
                 answer.json()
                 problem = None
-        except httpx.HTTPError as exc:
-            problem = f"unreachable: {type(exc).__name__}: {exc}"
+        except NoAnswer as exc:
+            problem = f"unreachable: {exc.error}"
         except ValueError:
             problem = "does not answer JSON"
         out.append(Finding(f"probe {name}", _shown(url, sut), problem))
@@ -150,7 +152,10 @@ def hub_port(sut: Sut) -> list[Finding]:
 
 
 def findings(sut: Sut) -> list[Finding]:
-    return [*hub_port(sut), *inbound(sut), *triggers(sut), *probes(sut)]
+    """Every check, its problem masked: a problem may quote an answer that echoes a key, a token or a PIN."""
+    found = [*hub_port(sut), *inbound(sut), *triggers(sut), *probes(sut)]
+    redactor = for_sut(sut)
+    return [Finding(f.what, f.where, redactor.text(f.problem) if f.problem else None) for f in found]
 
 
 def problems(sut: Sut) -> list[str]:

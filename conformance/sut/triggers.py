@@ -14,8 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from conformance.bounded import PROBE_LIMIT, NoAnswer
+from conformance.sut.client import call
 from conformance.sut.declaration import Sut, Trigger
 
 NOT_ROUTED = (404, 405)
@@ -60,22 +60,20 @@ def fire(sut: Sut, name: str, **values: Any) -> Fired:
         return _run_command(name, trigger, values)
     url = fill(trigger.url, values)
     headers = {"Content-Type": "application/json", **sut.headers, **trigger.headers}
-    try:
-        response = httpx.request(
+    try:  # bounded in total, as every call to the SUT (conformance.bounded): a dripping trigger cannot hold the run
+        response = call(
+            sut,
             trigger.method,
             url,
             content=fill(trigger.body, values).encode(),
             headers={k: fill(v, values) for k, v in headers.items()},
             timeout=trigger.timeout,
-            verify=sut.tls,
+            limit=PROBE_LIMIT,
         )
-    except httpx.TimeoutException as exc:
-        return Fired(
-            None, None, False, f"trigger {name}: no answer within {trigger.timeout:g} s ({type(exc).__name__})"
-        )
-    except httpx.HTTPError as exc:
-        failed = f"{trigger.method} {_shown(url, sut)} failed: {type(exc).__name__}: {exc}"
-        raise TriggerError(f"trigger {name}: {failed}") from exc
+    except NoAnswer as exc:
+        if exc.timed_out:
+            return Fired(None, None, False, f"trigger {name}: no answer within {trigger.timeout:g} s ({exc.error})")
+        raise TriggerError(f"trigger {name}: {trigger.method} {_shown(url, sut)} failed: {exc.error}") from exc
     if response.status_code in NOT_ROUTED:
         raise TriggerError(
             f"trigger {name}: {trigger.method} {_shown(url, sut)} answered HTTP {response.status_code}: "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -11,13 +10,13 @@ from typing import Any
 from werkzeug import Request, Response
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 
 from conformance.reference.cpo.hubclient import PRICING_PUSHES, Outcome
 from conformance.reference.cpo.inbound import Inbound
 from conformance.reference.cpo.model import Config, World
 from conformance.reference.cpo.outbox import Outbox
 from conformance.reference.cpo.service import BadMessage, CpoService, ForwardFailed
+from conformance.reference.cpo.transport import serve, server_context
 
 # Inbound operations: endpoint, official path template, `custom_urls` path (ProviderID in ?provider=),
 # and the optional feature without which the operation is not served.
@@ -235,17 +234,11 @@ class ReferenceCpo:
         return _json(202, {"queued": number, "operation": operation})
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve in a background thread; returns the base URL. A port in use raises OSError (EADDRINUSE).
-
-        The socket is bound here, not by werkzeug, whose own bind prints to stderr and exits on failure."""
-        listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind((host, port))
-            listener.listen(128)
-            self._server = make_server(host, port, self.wsgi, threaded=True, fd=listener.fileno())
-        finally:
-            listener.close()  # the server works on its own duplicate of the socket
+        """Serve in a background thread (HTTPS with a client certificate required when the Config names its
+        certificates); returns the base URL. A port in use raises OSError (EADDRINUSE)."""
+        config = self.config
+        tls = server_context(config.tls_cert, config.tls_key, config.tls_ca) if config.tls_cert else None
+        self._server = serve(self.wsgi, host, port, tls)
         # a short poll interval makes stop() quick: the suite and the tests start and stop many of these
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
@@ -253,7 +246,8 @@ class ReferenceCpo:
 
     @property
     def url(self) -> str:
-        return f"http://{self._server.host}:{self._server.port}"
+        scheme = "https" if self.config.tls_cert else "http"
+        return f"{scheme}://{self._server.host}:{self._server.port}"
 
     def stop(self) -> None:
         if self._server is not None:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from conformance.reference.cpo.model import Config
+from conformance.reference.cpo.transport import client_context
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # A refusal with one of these codes is Hubject's own trouble (001 system error, 002 database error, 009 data
@@ -43,7 +44,12 @@ class Outcome:
 class HubClient:
     def __init__(self, config: Config):
         self.config = config
-        self.http = httpx.Client(timeout=httpx.Timeout(config.hub_timeout), headers={"Accept": "application/json"})
+        # Over mutual TLS the hub must show a certificate of our CA, and we show it ours.
+        tls = config.tls_cert or config.tls_ca
+        verify = client_context(config.tls_ca, config.tls_cert, config.tls_key) if tls else True
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(config.hub_timeout), headers={"Accept": "application/json"}, verify=verify
+        )
         # OICP 2.3 CPO chapter 1: pushes "that address the same operation MUST always be processed sequentially";
         # pushes of different operations may overlap, so there is one lock per push operation.
         self._push_locks: dict[str, threading.Lock] = {}

@@ -86,6 +86,11 @@ class Config:
     lenient_content_type: bool = False  # take a valid JSON body whatever its Content-Type
     sub_operator: str | None = None  # e.g. "DE*SUB": this hub operator also runs that sub-operator's EVSEs
     features: frozenset[str] = frozenset(FEATURES)
+    # Mutual TLS (file paths): serve HTTPS with tls_cert/tls_key and present them to the hub; accept clients and
+    # trust a hub only with a certificate tls_ca signed. None: plain HTTP, as behind a TLS-terminating proxy.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_ca: str | None = None
 
     def __post_init__(self) -> None:
         if self.trigger_mode not in TRIGGER_MODES:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import queue
-import socket
 import threading
 import traceback
 from collections import deque
@@ -16,11 +15,11 @@ from typing import Any
 from werkzeug import Request, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 
 from conformance.reference.emp.inbound import MAX_REQUEST_BYTES, Inbound
 from conformance.reference.emp.model import Config, World, stamp
 from conformance.reference.emp.service import BadTrigger, Done, EmpService
+from conformance.reference.emp.transport import serve, server_context
 
 # Inbound operations (Hubject -> EMP, online mode only): endpoint, official path template (EMP OpenAPI),
 # and the `custom_urls` path (OperatorID in ?operator=).
@@ -330,24 +329,19 @@ class ReferenceEmp:
     # --- lifecycle ----------------------------------------------------------------------------------------
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve in a background thread; returns the base URL. A port in use raises OSError (EADDRINUSE).
-
-        The socket is bound here, not by werkzeug, whose own bind prints to stderr and exits on failure."""
-        listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind((host, port))
-            listener.listen(128)
-            self._server = make_server(host, port, self.wsgi, threaded=True, fd=listener.fileno())
-        finally:
-            listener.close()  # the server works on its own duplicate of the socket
+        """Serve in a background thread (HTTPS with a client certificate required when the Config names its
+        certificates); returns the base URL. A port in use raises OSError (EADDRINUSE)."""
+        config = self.config
+        tls = server_context(config.tls_cert, config.tls_key, config.tls_ca) if config.tls_cert else None
+        self._server = serve(self.wsgi, host, port, tls)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
         return self.url
 
     @property
     def url(self) -> str:
-        return f"http://{self._server.host}:{self._server.port}"
+        scheme = "https" if self.config.tls_cert else "http"
+        return f"{scheme}://{self._server.host}:{self._server.port}"
 
     def stop(self) -> None:
         if self._server is not None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from conformance.reference.emp.model import Config
+from conformance.reference.emp.transport import client_context
 
 # A refusal with one of these codes is Hubject's own trouble (001 Hubject system error, 002 Hubject database
 # error, 009 data transaction error, 021 system error), not a verdict on the request: it is sent again later,
@@ -66,7 +67,12 @@ class Outcome:
 class HubClient:
     def __init__(self, config: Config):
         self.config = config
-        self.http = httpx.Client(timeout=httpx.Timeout(config.hub_timeout), headers={"Accept": "application/json"})
+        # Over mutual TLS the hub must show a certificate of our CA, and we show it ours.
+        tls = config.tls_cert or config.tls_ca
+        verify = client_context(config.tls_ca, config.tls_cert, config.tls_key) if tls else True
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(config.hub_timeout), headers={"Accept": "application/json"}, verify=verify
+        )
         # OICP 2.3 EMP chapter 1: "data push requests that address the same operation MUST always be processed
         # sequentially"; the EMP's one push operation is PushAuthenticationData ("MUST always be used
         # sequentially", chapter 2), so there is one lock per push operation.

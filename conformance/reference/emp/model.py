@@ -60,6 +60,11 @@ class Config:
     api_key: str | None = None  # required in X-Api-Key on inbound calls when set
     trigger_mode: str = "sync"  # one of TRIGGER_MODES
     lenient_content_type: bool = False  # take a valid JSON body whatever its Content-Type
+    # Mutual TLS (file paths): serve HTTPS with tls_cert/tls_key and present them to the hub; accept clients and
+    # trust a hub only with a certificate tls_ca signed. None: plain HTTP, as behind a TLS-terminating proxy.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_ca: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

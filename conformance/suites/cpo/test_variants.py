@@ -58,7 +58,7 @@ from conformance.suites.cpo.helpers import (
 from conformance.suites.plugin import requirement
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
-from conformance.sut.client import Answer
+from conformance.sut.client import Answer, curl_tls
 from conformance.sut.messages import FLOW, message_for, wants_message
 from conformance.sut.triggers import Fired, fill, values_for
 from conformance.wire import CURL_BODY_LIMIT, curl
@@ -148,7 +148,8 @@ def _by_hand(sut: Sut, name: str, values: dict[str, Any]) -> str:
         return " ".join(shlex.quote(fill(part, placeholders)) for part in shlex.split(spec.command))
     headers = {k: fill(v, placeholders) for k, v in {**sut.headers, **spec.headers}.items()}
     payload = fill(spec.body, placeholders).encode()
-    return curl(fill(spec.url, placeholders), payload, "application/json", headers, sut.redacted)
+    url = fill(spec.url, placeholders)
+    return curl(url, payload, "application/json", headers, sut.redacted, tls=curl_tls(sut, url))
 
 
 def _listed(pointers: list[str]) -> str:

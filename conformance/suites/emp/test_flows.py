@@ -6,7 +6,11 @@ GetChargeDetailRecords. Each ends with the CDR booked once (where a cdrs probe i
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,6 +44,29 @@ from conformance.suites.steps import (
 from conformance.suites.steps import wait_for as wait
 from conformance.suites.verdicts import NotJudged, Verdict
 from conformance.sut import Sut
+
+
+def _cpo_tls(hub: FakeHub, operator_id: str) -> ssl.SSLContext | bool:
+    """How the suite, playing the CPO, calls a hub that serves mutual TLS: with a certificate for that operator,
+    issued by the hub's test CA (its folder must hold ca.key, as `oicp-conformance certs` writes it)."""
+    if hub.tls is None:
+        return True
+    from conformance.tls import CertError, client_context, write_certs
+
+    if not (hub.tls / "ca.key").is_file():
+        raise NotJudged(
+            f"the suite plays the CPO over mutual TLS with a certificate of {hub.tls / 'ca.pem'}: "
+            f"it needs that CA's key beside it ({hub.tls / 'ca.key'})",
+            declare="[hub] tls",
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        for name in ("ca.pem", "ca.key"):
+            shutil.copy(hub.tls / name, Path(folder) / name)
+        try:
+            made = write_certs(Path(folder), operator=operator_id, name="suite-cpo")
+            return client_context(made.ca, made.cert, made.key)
+        except CertError as exc:
+            raise NotJudged(f"no certificate for the CPO the suite plays: {exc}") from None
 
 
 def _cdr(sut: Sut, ids: IdSource, session_id: str, identification: dict[str, Any], evse: str) -> Any:
@@ -120,7 +147,9 @@ def test_offline_authorisation_and_cdr_pull(sut: Sut, hub: FakeHub, seed: int, i
     card = {"RFIDMifareFamilyIdentification": {"UID": uids[0]}}
     evse = sut.evse_ids[0]
     as_cpo = {"OperatorID": sut.operator_id, "EvseID": evse, "Identification": card}
-    answer = httpx.post(hub.url_for("AuthorizeStart.hub", operatorID=sut.operator_id), json=as_cpo, timeout=10)
+    verify = _cpo_tls(hub, sut.operator_id)
+    url = hub.url_for("AuthorizeStart.hub", operatorID=sut.operator_id)
+    answer = httpx.post(url, json=as_cpo, timeout=10, verify=verify)
     body = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
     if body.get("AuthorizationStatus") != "Authorized":
         verdict.add("EMP-FLOW-03", f"the hub did not authorise card {uids[0]} from the pushed data", str(body)[:500])
@@ -135,7 +164,7 @@ def test_offline_authorisation_and_cdr_pull(sut: Sut, hub: FakeHub, seed: int, i
         ChargingEnd=ended.isoformat(),
         SessionEnd=ended.isoformat(),
     )
-    httpx.post(hub.url_for("ChargeDetailRecord.hub", operatorID=sut.operator_id), json=cdr, timeout=10)
+    httpx.post(hub.url_for("ChargeDetailRecord.hub", operatorID=sut.operator_id), json=cdr, timeout=10, verify=verify)
     count = len(hub.calls())
     window = {"from": (ended - timedelta(hours=1)).isoformat(), "to": (ended + timedelta(minutes=5)).isoformat()}
     trigger(sut, hub, verdict, "get_cdrs", seed + 1, **window)

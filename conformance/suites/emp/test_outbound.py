@@ -62,6 +62,15 @@ def judge_identity(sut: Sut, calls: list[Call], verdict: Verdict, reproduce: str
             call.summary(),
             reproduce,
         )
+        # 017: the call's ProviderID is not the one the EMP's client certificate names (EMP 1 "Security")
+        unauthorized = [p.removeprefix("refused 017: ") for p in call.problems if p.startswith("refused 017: ")]
+        verdict.check(
+            not unauthorized,
+            "EMP-OUT-02",
+            f"the hub refused {call.operation.split('.')[0]} with StatusCode 017 ({''.join(unauthorized[:1])})",
+            call.summary(),
+            reproduce,
+        )
         charset = call.content_type.lower().partition("charset=")[2].strip(' ;"')
         verdict.check(
             call.content_type.lower().startswith("application/json") and charset in ("", "utf-8", "utf8"),
