@@ -244,3 +244,17 @@ def test_an_interrupted_run_leaves_a_summary_that_says_so(tmp_path: Path) -> Non
     assert process.returncode == 130, "".join(seen)[-1500:] + "\n--- after the signal ---\n" + rest[-2500:]
     summary = json.loads((tmp_path / "cpo" / "summary.json").read_text())
     assert summary["verdict"] == "interrupted"
+
+
+def test_a_run_that_reached_no_requirement_is_never_a_pass(tmp_path: Path) -> None:
+    """A declaration the suite cannot load (here not TOML at all) leaves no requirement row: nothing was judged,
+    so the run is incomplete, never the pass an empty table would otherwise add up to."""
+    from conformance.runner import run_suite
+
+    declaration = tmp_path / "sut.toml"
+    declaration.write_text("this is not toml [", encoding="utf-8")
+    outcome = run_suite(
+        "emp", tmp_path / "r", sut=declaration, requirements=["EMP-OUT-02"], quiet=True, allure=False, fork=True
+    )
+    assert outcome.summary is not None and outcome.summary["requirements"] == []
+    assert outcome.summary["verdict"] == "incomplete" and outcome.exit_code != 0

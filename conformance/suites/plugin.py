@@ -39,6 +39,7 @@ from conformance.suites.verdicts import (
     NOT_APPLICABLE,
     NOT_JUDGED,
     RANK,
+    VERDICT_INCOMPLETE,
     ConfigurationProblem,
     NotJudged,
     Outcome,
@@ -745,7 +746,9 @@ def summary(config: pytest.Config) -> dict[str, Any]:
         "strict": bool(config.getoption("oicp_strict")),
         "started": started.isoformat(timespec="seconds"),
         "duration_s": round((datetime.now(UTC) - started).total_seconds(), 1),
-        "verdict": run_verdict(rows, problems, interrupted),
+        # no requirement row at all: the suite never got as far as its requirements (no declaration it could
+        # load, a collection error): nothing was judged, which is never a pass
+        "verdict": run_verdict(rows, problems, interrupted) if rows or interrupted else VERDICT_INCOMPLETE,
         "counts": counts,
         "configuration_problems": problems,
         "inbound": {

@@ -191,8 +191,6 @@ def run_verdict(rows: list[dict[str, Any]], configuration_problems: list[str], i
         return VERDICT_CONFIG
     if any(r["status"] == FAIL for r in rows):
         return VERDICT_FAIL
-    if not any(r["status"] in (PASS, WARN) for r in rows):
-        return VERDICT_INCOMPLETE  # nothing judged (no requirement reached, or the suite could not start): no pass
     if any(r["status"] == ERROR for r in rows):
         return VERDICT_INCOMPLETE
     if any(r["status"] == NOT_JUDGED and r["strength"] == "MUST" and r["expected"] for r in rows):
