@@ -240,6 +240,27 @@ def test_run_against_a_refused_sut_exits_2_naming_the_url(tmp_path: Path, capsys
     assert "Traceback" not in err and not (tmp_path / "r" / "cpo").exists()
 
 
+def test_run_deadline_holds_while_the_declaration_is_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A SUT that never answers makes each check before the first test wait its whole timeout (30 s here, for each
+    inbound endpoint): `--deadline 2` still ends the run at 2 s, exit 4, saying no test ran."""
+    server = _serve("hang")
+    try:
+        declaration = _declaration(tmp_path, server.url).read_text().replace(f"timeout = {TIMEOUT}", "timeout = 30.0")
+        (tmp_path / "oicp-sut.toml").write_text(declaration)
+        started = time.monotonic()
+        args = ["run", "--role", "cpo", "--sut", str(tmp_path / "oicp-sut.toml"), "--reports", str(tmp_path / "r")]
+        code = main([*args, "--deadline", "2"])
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert code == 4 and "deadline of 2 s passed before the first test" in err, err
+    assert 2 <= took < 2 + 3, took
+    assert not (tmp_path / "r" / "cpo").exists()
+
+
 def _hang_after_preflight(seen: threading.Event | None = None) -> Any:
     """A SUT that answers the preflight's `{}` at once, then hangs on every real request (and sets `seen`): it
     passes the checks of its declaration and stalls the run."""
