@@ -212,10 +212,10 @@ def for_sut(sut: Any) -> Redactor:
             secret = name.lower() in SECRET_HEADERS | extra_headers or _SECRET_WORDS.search(name)
             if secret and name.lower() not in _PLAIN_HEADERS and "{" not in value:
                 secrets.setdefault(value, MARK)
-        secrets.update(dict.fromkeys(_url_secrets(trigger.url), MARK))
+        secrets.update(dict.fromkeys(url_secrets(trigger.url), MARK))
     urls = [getattr(sut, "base_url", ""), *(getattr(sut, "probes", {}) or {}).values()]
     for url in [*urls, *(getattr(r, "url", "") for r in routes.values())]:
-        secrets.update(dict.fromkeys(_url_secrets(url), MARK))
+        secrets.update(dict.fromkeys(url_secrets(url), MARK))
     fields = frozenset({*SECRET_FIELDS, *getattr(sut, "redact_fields", ())})
     for value in _identification_secrets(getattr(sut, "identifications", {}) or {}, fields):
         secrets.setdefault(value, MARK)
@@ -239,7 +239,7 @@ def for_summary(summary: Mapping[str, Any]) -> Redactor:
         return current()
 
 
-def _url_secrets(url: str) -> set[str]:
+def url_secrets(url: str) -> set[str]:
     """A URL's password and the values of its token-like query parameters."""
     try:
         parts = urlparse(url)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import ipaddress
 import shlex
 import signal
 import socket
@@ -21,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.cli.errors import UsageError, port_number
-from conformance.cli.exposure import warn_if_exposed
+from conformance.cli.exposure import is_loopback, warn_if_exposed
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -89,15 +88,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _partner_url(flag: str, url: str) -> str:
     """An http(s) URL on this machine's loopback, else one line saying why."""
     try:
@@ -107,7 +97,7 @@ def _partner_url(flag: str, url: str) -> str:
         raise UsageError(f"{flag} {url!r}: not a URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not host:
         raise UsageError(f"{flag} {url!r}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000/oicp")
-    if not _loopback(host):
+    if not is_loopback(host):
         raise UsageError(f"{flag} {url!r}: forwarding is loopback only (127.0.0.1, ::1 or localhost), not {host}")
     if parts.query or parts.fragment:
         raise UsageError(f"{flag} {url!r}: a base URL takes no query or fragment")
@@ -127,7 +117,7 @@ def _forwarding(args: argparse.Namespace) -> Any:
         if given := [flag for flag, value in flags.items() if value is not None]:
             raise UsageError(f"{given[0]} only applies when forwarding (with --cpo or --emp)")
         return None
-    if not _loopback(args.host):
+    if not is_loopback(args.host):
         raise UsageError(f"--host {args.host!r}: a forwarding hub listens on loopback only (127.0.0.1, ::1)")
     provider = args.emp_provider or "DE-DCB"
     if provider_key(provider) is None:

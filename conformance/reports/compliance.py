@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import urlparse
 
 from conformance.catalog import load_release, releases
-from conformance.redact import current
+from conformance.redact import current, url_secrets
 
 FORMAT = "oicp-conformance compliance report"
 FORMAT_VERSION = 1
@@ -33,7 +33,6 @@ SCHEMA_PROFILE = "corrected"
 STATUSES = ("fail", "error", "warn", "not judged", "pass", "n/a")
 # Header values of these are protocol words, not secrets; scrubbing them would garble the evidence.
 _PLAIN_HEADERS = {"content-type", "accept", "accept-encoding", "content-encoding", "user-agent", "connection"}
-_SECRET_WORDS = re.compile(r"key|token|secret|pass|auth|sig|session|credential|cookie", re.IGNORECASE)
 _REDACTED = "<redacted>"
 _PACKAGE = Path(__file__).resolve().parent.parent
 _BUNDLED = re.compile(r"^\(bundled reference (CPO|EMP), (?:shape )?([\w-]+)\)$")
@@ -107,16 +106,6 @@ def _safe_url(url: str) -> str:
     return shown + ("?…" if parts.query else "")
 
 
-def _url_secrets(url: str) -> set[str]:
-    try:
-        parts = urlparse(url)
-    except ValueError:
-        return set()
-    found = {parts.password or ""}
-    found |= {value for name, value in parse_qsl(parts.query) if _SECRET_WORDS.search(name)}
-    return found
-
-
 def _secrets_of(sut: Any) -> set[str]:
     """Every value of the declaration that must never be shown: header values, URL passwords and tokens."""
     found = set(sut.redacted)
@@ -124,9 +113,9 @@ def _secrets_of(sut: Any) -> set[str]:
         found |= set(table.values())
     for trigger in sut.triggers.values():
         found |= {v for k, v in trigger.headers.items() if k.lower() not in _PLAIN_HEADERS}
-        found |= _url_secrets(trigger.url)
+        found |= url_secrets(trigger.url)
     for url in [sut.base_url, *sut.probes.values(), *(route.url for route in sut.inbound.values())]:
-        found |= _url_secrets(url)
+        found |= url_secrets(url)
     return {s for s in found if isinstance(s, str) and len(s) >= 4 and "{" not in s}
 
 
