@@ -204,7 +204,7 @@ def run_suite(
         output, code, interrupted, cut = _run_forked(args, env, cwd=SUITES_DIR, role=role, deadline=left)
     else:
         # -P: the suites' folder (the child's working directory) must not shadow top-level modules
-        command = [sys.executable, "-P", "-m", "pytest", *args]
+        command = [sys.executable, "-P", "-c", _LAUNCHER, *args]
         output, code, interrupted, cut = _run(command, env, quiet, cwd=SUITES_DIR, deadline=left)
     summary = load_summary(work / "summary.json")
     if cut and deadline is not None:
@@ -238,6 +238,17 @@ def cut_at_deadline(summary: dict[str, Any], deadline: float) -> dict[str, Any]:
         f"judged for want of time, {failed} failed before the cut; it cannot vouch for the SUT"
     )
     return summary
+
+
+# `python -m pytest`, except that a stop (the deadline's SIGINT) that comes while pytest is still importing ends the
+# child quietly with pytest's "interrupted" code instead of a KeyboardInterrupt traceback; the parent says the rest.
+_LAUNCHER = """import sys
+try:
+    import pytest
+    sys.exit(pytest.console_main())
+except KeyboardInterrupt:
+    sys.exit(2)
+"""
 
 
 def _stop(process: subprocess.Popen[str]) -> str:

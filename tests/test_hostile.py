@@ -390,3 +390,13 @@ def test_a_child_that_ignores_the_stop_is_killed_after_the_grace(monkeypatch: py
     _, status = os.waitpid(pid, 0)
     assert (cut, os.waitstatus_to_exitcode(status)) == (True, -signal.SIGKILL), output
     assert time.monotonic() - started < 0.3 + 0.3 + 3
+
+
+def test_a_deadline_during_the_suites_start_up_leaves_no_traceback(tmp_path: Path) -> None:
+    """A deadline shorter than the suite's start-up stops the new interpreter while it still imports pytest and the
+    suite: the run is cut (verdict deadline) and its output holds no KeyboardInterrupt traceback."""
+    from conformance.runner import run_suite
+
+    outcome = run_suite("cpo", tmp_path / "r", deadline=0.3, quiet=True, allure=False, fork=False)
+    assert outcome.summary is not None and outcome.summary["verdict"] == "deadline"
+    assert "Traceback" not in outcome.output, outcome.output[-2000:]

@@ -151,3 +151,13 @@ def test_a_declared_hub_host_off_loopback_warns_before_the_run(
         check_arguments(args)
     err = capsys.readouterr().err
     assert ("the fake hub accepts calls from other machines on 0.0.0.0:8080" in err) is warns, err
+
+
+@pytest.mark.parametrize(("host", "warns"), [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_check_config_warns_of_a_declared_hub_host_off_loopback_too(
+    host: str, warns: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with mock.patch("conformance.sut.preflight.findings", return_value=[]):  # no probe of the declared URLs
+        assert main(["check-config", str(_declaration(tmp_path, host))]) == 0
+    err = capsys.readouterr().err
+    assert ("the fake hub accepts calls from other machines on 0.0.0.0:8080" in err) is warns, err

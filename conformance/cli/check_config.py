@@ -28,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     print(f"{args.file}: valid declaration of {sut.name} (OICP {sut.release}, operator {sut.operator_id})")
+    from conformance.cli.exposure import warn_if_hub_exposed
+
+    warn_if_hub_exposed(args.file, sut)
     found = findings(sut)
     for finding in found:
         print(f"  {'ok     ' if finding.problem is None else 'PROBLEM'} {finding.what:44} {finding.where}")

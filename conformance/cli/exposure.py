@@ -53,3 +53,11 @@ def warn_if_exposed(what: str, host: str, port: int, protection: str) -> bool:
         flush=True,
     )
     return True
+
+
+def warn_if_hub_exposed(source: object, sut: object) -> bool:
+    """The warning for a declaration whose `[hub] host` leaves loopback (`run` and `check-config` alike)."""
+    guard = "only callers with a certificate of its [hub] tls CA get in" if getattr(sut, "hub_tls", None) else ""
+    guard = guard or "it has no authentication without [hub] tls"
+    host, port = getattr(sut, "hub_host", LOOPBACK), getattr(sut, "hub_port", 0)
+    return warn_if_exposed(f"{source} [hub] host: the fake hub", host, port, guard)

@@ -172,11 +172,9 @@ def check_arguments(args: argparse.Namespace) -> None:
                 file=sys.stderr,
             )
         _preflight(sut, getattr(args, "deadline_at", None))
-        from conformance.cli.exposure import warn_if_exposed
+        from conformance.cli.exposure import warn_if_hub_exposed
 
-        guard = "only callers with a certificate of its [hub] tls CA get in" if getattr(sut, "hub_tls", None) else ""
-        guard = guard or "it has no authentication without [hub] tls"
-        warn_if_exposed(f"{args.sut} [hub] host: the fake hub", sut.hub_host, sut.hub_port, guard)
+        warn_if_hub_exposed(args.sut, sut)
         return
     if args.release and args.release != "2.3":
         raise UsageError(f"the bundled reference {args.role.upper()} speaks OICP 2.3; test 2.2 with your own --sut")
