@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -302,3 +303,28 @@ def test_the_references_speak_tls_on_their_own() -> None:
                     if n.startswith("conformance") and n.split(".")[:3] != ["conformance", "reference", role]
                 ]
                 assert foreign in ([], ["conformance.paths"]), (module.name, foreign)
+
+
+def test_what_the_hub_refused_for_the_certificate_is_not_failed_a_second_time(tmp_path: Path, forked: None) -> None:
+    """Another operator's certificate: the full-load push is refused with 017. CPO-OUT-02 fails naming both IDs;
+    CPO-EVSE-DATA-01 ("the hub accepts and stores them") is not judged pointing at CPO-OUT-02 and holds no failure;
+    the test fails on the 017, and the JUnit report per requirement says the same."""
+    from conformance.runner import run_suite
+
+    certs = _certs(tmp_path / "certs", operator="DE*OTH")
+    reports = tmp_path / "reports"
+    outcome = run_suite("cpo", reports, tls=certs, keyword="test_full_load_push", seed=5, quiet=True, fork=True)
+    code, summary = outcome.exit_code, outcome.summary
+    assert summary is not None
+    # the test's own failure is the 017, not its consequence
+    assert "[CPO-OUT-02]" in outcome.output and "[CPO-EVSE-DATA-01]" not in outcome.output, outcome.output[-3000:]
+    assert "not judged in this test, the hub having performed none of it: CPO-EVSE-DATA-01" in outcome.output
+    rows = {r["id"]: r for r in summary["requirements"]}
+    assert rows["CPO-OUT-02"]["status"] == "fail" and "StatusCode 017" in rows["CPO-OUT-02"]["reason"]
+    data = rows["CPO-EVSE-DATA-01"]
+    assert data["status"] == "not judged" and "see CPO-OUT-02" in data["reason"], data
+    assert data["failures"] == []
+    junit = ElementTree.parse(reports / "cpo" / "junit.xml")
+    cases = {case.get("name", "").split()[0]: [c.tag for c in case] for case in junit.iter("testcase")}
+    assert (cases["CPO-OUT-02"], cases["CPO-EVSE-DATA-01"]) == (["failure"], ["skipped"]), cases
+    assert (summary["verdict"], code) == ("fail", 1)

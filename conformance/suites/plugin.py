@@ -36,10 +36,12 @@ from conformance.suites.cases import IdSource
 from conformance.suites.emp_requirements import EMP, EMP_MANDATORY, EMP_MODES
 from conformance.suites.requirements import CPO, Requirement
 from conformance.suites.verdicts import (
+    FAIL,
     NOT_APPLICABLE,
     NOT_JUDGED,
     RANK,
     VERDICT_INCOMPLETE,
+    WARN,
     ConfigurationProblem,
     NotJudged,
     Outcome,
@@ -560,12 +562,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         recorded[rid] = len(entry["outcomes"])
         entry["outcomes"].append(outcome)
         entry["tests"].append(item.name)
-        entry["failures"] += [f.__dict__ for f in found.failures if f.requirement == rid]
+        if outcome.status in (FAIL, WARN):  # a failure whose requirement ended not judged is no evidence against it
+            entry["failures"] += [f.__dict__ for f in found.failures if f.requirement == rid]
     item.stash[RECORDED_KEY] = recorded
     _allure_outcome(found, marker.args, report)
     _allure_journal_failures(found, from_journal)
     blocking = found.blocking()
-    if blocking and (report.skipped or report.passed):
+    refused = found.refused_identity()
+    if refused is not None and blocking and error is None:  # (a check that broke keeps its own report)
+        # The hub refused this test's calls for the caller's identity: the test fails on that, not on what followed
+        # from it (those requirements are not judged, see Verdict.outcomes).
+        others = sorted({f.requirement for f in blocking} - {refused.requirement})
+        after = f"\n\nnot judged in this test, the hub having performed none of it: {', '.join(others)}"
+        report.outcome = "failed"
+        report.longrepr = refused.render(found.seed) + (after if others else "")
+    elif blocking and (report.skipped or report.passed):
         # A test that recorded a MUST failure (itself, or the journal-wide judgement of its hub calls) and then
         # could not go on or ended well has failed: pytest's own outcome (and exit code) must agree with the
         # requirement table.
@@ -679,6 +690,10 @@ def _allure_outcome(found: Verdict, marked: tuple[str, ...], report: pytest.Test
     for rid, outcome in found.unjudged.items():
         reason = current().text(outcome.reason)
         allure.attach(reason, name=f"{outcome.status}: {rid}", attachment_type=allure.attachment_type.TEXT)
+    if (refused := found.refused_identity()) is not None:  # what its failure message names is not judged
+        for rid in sorted({f.requirement for f in found.failures} - {refused.requirement} - set(found.unjudged)):
+            reason = current().text(f"{refused.title}: the hub performed none of it (see {refused.requirement})")
+            allure.attach(reason, name=f"not judged: {rid}", attachment_type=allure.attachment_type.TEXT)
 
 
 def _expected(requirement: Requirement, sut: Sut | None) -> bool:
