@@ -483,3 +483,37 @@ def test_a_silent_tls_client_blocks_no_one_and_is_given_up_on(tmp_path: Path) ->
         assert status is None and SLOW * 0.8 < took < SLOW + 2
         assert [c.status for c in hub.calls()] == [200]
         hub.check()
+
+
+class _SlowWhenEmpty(set):  # type: ignore[type-arg]
+    """An operator set that takes its time to say it is empty: it widens the window between the hub's look at its
+    partners and its registration of the first caller, where two first calls at once would both get in."""
+
+    def __len__(self) -> int:
+        if not set.__len__(self):
+            time.sleep(0.1)
+        return set.__len__(self)
+
+
+def test_of_two_first_callers_at_once_only_one_is_registered() -> None:
+    """With no operator declared the first CPO to call is the hub's partner; two calling at the same moment must not
+    both become it (the second is refused with 017), however their threads interleave."""
+    from conformance.hub.state import Partners
+
+    with FakeHub(partners=Partners()) as hub:
+        hub.state.partners.operators = _SlowWhenEmpty()
+        codes: dict[str, str] = {}
+
+        def push(operator: str) -> None:
+            body = {"ActionType": "fullLoad", "OperatorEvseStatus": {"OperatorID": operator, "EvseStatusRecord": []}}
+            url = f"{hub.url}/evsepush/v21/operators/{operator}/status-records"
+            codes[operator] = httpx.post(url, json=body, timeout=10).json()["StatusCode"]["Code"]
+
+        threads = [threading.Thread(target=push, args=(op,)) for op in ("DE*AAA", "DE*BBB")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        registered = set(hub.state.partners.operators)
+    assert sorted(codes.values()) == ["000", "017"], codes
+    assert registered == {op for op, code in codes.items() if code == "000"}

@@ -641,11 +641,12 @@ class FakeHub:
                 return f"path operatorID {path_id} but body OperatorID {in_body}"
             # over TLS with no operator declared, each certificate registers its operator (checked above)
             certified = self.tls is not None and self._any_operator
-            if partners.operators and not partners.knows_operator(path_id) and not certified:
-                known = ", ".join(sorted(partners.operators))
-                return f"operator {path_id} is not the partner the hub knows for this client ({known})"
-            if not partners.operators or certified:  # the first CPO to call is the one its client certificate names
-                partners.operators.add(path_id)
+            with self.state.lock:  # look and register at once: of two first calls at the same time, one is first
+                if partners.operators and not partners.knows_operator(path_id) and not certified:
+                    known = ", ".join(sorted(partners.operators))
+                    return f"operator {path_id} is not the partner the hub knows for this client ({known})"
+                if not partners.operators or certified:  # the first CPO to call is the one its certificate names
+                    partners.operators.add(path_id)
         if "providerID" in params:
             path_id = params["providerID"]
             in_body = _find(body, "ProviderID")
