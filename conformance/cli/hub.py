@@ -11,7 +11,6 @@ import contextlib
 import io
 import shlex
 import signal
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.cli.errors import UsageError, port_number
-from conformance.cli.exposure import is_loopback, warn_if_exposed
+from conformance.cli.exposure import check_bind, is_loopback, warn_if_exposed
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -145,22 +144,6 @@ def _rate(text: str | None) -> tuple[int, float] | None:
         raise UsageError(f"--rate-limit {text!r}: expected N/SECONDS, e.g. 10/1") from exc
 
 
-def _can_listen(host: str, port: int) -> None:
-    """Bind once, locally, before the server does: its own failure would print twice and exit 1.
-
-    Binding sends nothing on the network; an address this machine does not have fails here."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except (socket.gaierror, UnicodeError) as exc:
-        raise UsageError(f"--host {host!r}: not an address of this machine or a name it resolves ({exc})") from exc
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-
-
 def _tls_dir(text: str | None) -> Path | None:
     """--tls DIR: a directory with the hub's certificate and key and the CA of its callers, else one line."""
     if text is None:
@@ -196,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     load_release(args.release)  # unknown release: a clear error before binding anything
     args.port = port_number(args.port, zero_picks_free=True)
     forward_to = _forwarding(args)
-    _can_listen(args.host, args.port)
+    check_bind(args.host, args.port)
     partners = Partners(operators=set(args.operator_id), providers=set(args.provider_id or ["DE-DCB"]))
     tls = _tls_dir(args.tls)
     guard = f"only callers with a certificate of {tls / 'ca.pem'} get in" if tls else None
