@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from conformance.bounded import PROBE_LIMIT, NoAnswer
 from conformance.catalog import load_release
 from conformance.redact import for_sut
-from conformance.sut.client import call, headers_for, poke, probe_url
+from conformance.sut.client import call, headers_for, hide, poke, probe_url
 from conformance.sut.declaration import Sut
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -33,12 +33,6 @@ class Finding:
 
     def line(self) -> str:
         return f"{self.what} ({self.where}): {self.problem}" if self.problem else f"{self.what} ({self.where}): ok"
-
-
-def _shown(text: str, sut: Sut) -> str:
-    for secret, shown in sut.redacted.items():
-        text = text.replace(secret, shown)
-    return for_sut(sut).text(text)
 
 
 # Inbound operations that only a SUT declaring the optional feature serves.
@@ -79,7 +73,7 @@ def inbound(sut: Sut) -> list[Finding]:
             )
         else:
             problem = None
-        out.append(Finding(f"inbound {op.id}", _shown(url, sut), problem))
+        out.append(Finding(f"inbound {op.id}", url, problem))
     return out
 
 
@@ -96,7 +90,7 @@ def triggers(sut: Sut) -> list[Finding]:
         url = trigger.url
         for key, value in values.items():
             url = url.replace("{" + key + "}", value)
-        out.append(Finding(f"trigger {name}", _shown(url, sut), _route_problem(sut, trigger.method, url, trigger)))
+        out.append(Finding(f"trigger {name}", url, _route_problem(sut, trigger.method, url, trigger)))
     return out
 
 
@@ -131,7 +125,7 @@ def probes(sut: Sut) -> list[Finding]:
             problem = f"unreachable: {exc.error}"
         except ValueError:
             problem = "does not answer JSON"
-        out.append(Finding(f"probe {name}", _shown(url, sut), problem))
+        out.append(Finding(f"probe {name}", url, problem))
     return out
 
 
@@ -152,10 +146,14 @@ def hub_port(sut: Sut) -> list[Finding]:
 
 
 def findings(sut: Sut) -> list[Finding]:
-    """Every check, its problem masked: a problem may quote an answer that echoes a key, a token or a PIN."""
+    """Every check, its URL and problem masked (one redactor for all): a URL may carry a token, a problem may quote
+    an answer that echoes a key, a token or a PIN."""
     found = [*hub_port(sut), *inbound(sut), *triggers(sut), *probes(sut)]
     redactor = for_sut(sut)
-    return [Finding(f.what, f.where, redactor.text(f.problem) if f.problem else None) for f in found]
+    return [
+        Finding(f.what, redactor.text(hide(f.where, sut)), redactor.text(f.problem) if f.problem else None)
+        for f in found
+    ]
 
 
 def problems(sut: Sut) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.bounded import PROBE_LIMIT, NoAnswer
-from conformance.sut.client import call
+from conformance.sut.client import call, hide
 from conformance.sut.declaration import Sut, Trigger
 
 NOT_ROUTED = (404, 405)
@@ -73,10 +73,10 @@ def fire(sut: Sut, name: str, **values: Any) -> Fired:
     except NoAnswer as exc:
         if exc.timed_out:
             return Fired(None, None, False, f"trigger {name}: no answer within {trigger.timeout:g} s ({exc.error})")
-        raise TriggerError(f"trigger {name}: {trigger.method} {_shown(url, sut)} failed: {exc.error}") from exc
+        raise TriggerError(f"trigger {name}: {trigger.method} {hide(url, sut)} failed: {exc.error}") from exc
     if response.status_code in NOT_ROUTED:
         raise TriggerError(
-            f"trigger {name}: {trigger.method} {_shown(url, sut)} answered HTTP {response.status_code}: "
+            f"trigger {name}: {trigger.method} {hide(url, sut)} answered HTTP {response.status_code}: "
             "the URL or method is not served (check triggers." + name + ")"
         )
     try:
@@ -102,9 +102,3 @@ def _run_command(name: str, trigger: Trigger, values: dict[str, Any]) -> Fired:
     if done.returncode != 0:
         return Fired(None, done.stdout, False, f"trigger {name}: command exited {done.returncode}: {done.stderr[:300]}")
     return Fired(None, done.stdout)
-
-
-def _shown(url: str, sut: Sut) -> str:
-    for secret, shown in sut.redacted.items():
-        url = url.replace(secret, shown)
-    return url
