@@ -251,12 +251,13 @@ except KeyboardInterrupt:
 """
 
 
-def _stop(process: subprocess.Popen[str]) -> str:
-    """SIGINT (pytest then writes its summary and stops its servers), SIGKILL if it is not done within STOP_GRACE."""
+def _stop(process: subprocess.Popen[str], grace: float | None = None) -> str:
+    """SIGINT (pytest then writes its summary and stops its servers), SIGKILL if it is not done within `grace`
+    (default STOP_GRACE)."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
     try:
-        out, _ = process.communicate(timeout=STOP_GRACE)
+        out, _ = process.communicate(timeout=STOP_GRACE if grace is None else grace)
     except subprocess.TimeoutExpired:
         process.kill()
         out, _ = process.communicate()
@@ -282,15 +283,8 @@ def _run(
         return out or "", process.returncode, False, False
     except subprocess.TimeoutExpired:
         return _stop(process), process.returncode, False, True
-    except KeyboardInterrupt:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            out, _ = process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, _ = process.communicate()
-        return out or "", process.returncode, True, False
+    except KeyboardInterrupt:  # Ctrl-C reached the child too: longer to finish what it was writing
+        return _stop(process, grace=15), process.returncode, True, False
 
 
 _WARMED: set[str] = set()
