@@ -64,7 +64,6 @@ JOURNAL_REQUIREMENTS = frozenset(
 
 # How the fake hub words its refusals (conformance/hub/handlers.py): "refused CODE: reason".
 _REFUSED = re.compile(r"^refused (\d{3}): (.*)$", re.S)
-_UNAUTHORIZED = re.compile(r"^refused 017: (.*)$", re.S)
 _PRE_PARSE = ("content type", "body is not JSON", "method ")
 
 
@@ -124,11 +123,13 @@ def judge_journal(
         _message(sut, call, judged, found, handed, out.notes)
         if call.operation is not None and call.operation not in scripted:
             _refusals(call, judged, found, out.notes, known_before, cdrs_before)
-        elif call.fault is None and (unauthorized := [m for p in call.problems if (m := _UNAUTHORIZED.match(p))]):
+        elif call.fault is None and (
+            unauthorized := [m for m in map(_REFUSED.match, call.problems) if m and m[1] == "017"]
+        ):
             # the hub's identity decision comes before any scripted answer (CPO 1 Security): the SUT's, scripted or not
             judged.add(OPERATOR)
             name = _name(call.operation)
-            _add(found, OPERATOR, f"the hub refused {name} with StatusCode 017 ({unauthorized[0].group(1)})")
+            _add(found, OPERATOR, f"the hub refused {name} with StatusCode 017 ({unauthorized[0][2]})")
         elif any(_REFUSED.match(p) for p in call.problems):
             out.notes.append(f"{call.summary()}: not judged, the test scripted the hub's answers to this operation")
         out.judged |= judged
