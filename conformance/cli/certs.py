@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Iterable
 from pathlib import Path
 
 from conformance.cli.errors import EXIT_OK, UsageError
@@ -74,3 +75,15 @@ A fake hub by hand: oicp-conformance hub --tls {shlex.quote(str(where))}"""
 def _toml(path: Path) -> str:
     """A TOML basic string of the path (backslashes and quotes escaped)."""
     return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def check_folder(folder: Path, role: str, names: Iterable[str]) -> str:
+    """`--tls DIR` of a run or reference: one line (exit 2) when DIR or one of `names` in it is missing, saying how
+    to make them for the bundled reference of `role`; returns that advice for later errors."""
+    flag = "--operator 'DE*REF'" if role == "cpo" else "--provider DE-REF"
+    make = f"make them with `oicp-conformance certs {folder} {flag}`"
+    if not folder.is_dir():
+        raise UsageError(f"--tls {folder}: no such folder; {make}")
+    if missing := [name for name in names if not (folder / name).is_file()]:
+        raise UsageError(f"--tls {folder}: no {', '.join(missing)} there; {make}")
+    return make

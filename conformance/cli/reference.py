@@ -129,24 +129,17 @@ def run(args: argparse.Namespace) -> int:
     )
 
 
-# What `oicp-conformance certs DIR` writes that a reference uses: its certificate and key, and the test CA.
-TLS_FILES = {"tls_cert": "client.pem", "tls_key": "client.key", "tls_ca": "ca.pem"}
-
-
 def tls_settings(directory: Path, role: str) -> dict[str, str]:
     """The reference's Config fields for mutual TLS with DIR's certificates, each file checked now (exit 2)."""
     import ssl
     from importlib import import_module
 
+    from conformance.cli.certs import check_folder
+    from conformance.suites.reference import tls_config
+
     transport = import_module(f"conformance.reference.{role}.transport")
-    flag = "--operator 'DE*REF'" if role == "cpo" else "--provider DE-REF"
-    make = f"make them with `oicp-conformance certs {directory} {flag}`"
-    if not directory.is_dir():
-        raise UsageError(f"--tls {directory}: no such folder; {make}")
-    files = {field: directory.resolve() / name for field, name in TLS_FILES.items()}
-    if missing := [path.name for path in files.values() if not path.is_file()]:
-        raise UsageError(f"--tls {directory}: no {', '.join(missing)} there; {make}")
-    settings = {field: str(path) for field, path in files.items()}
+    settings = tls_config(directory.resolve())  # what `certs DIR` writes that a reference uses
+    make = check_folder(directory, role, [Path(path).name for path in settings.values()])
     try:
         transport.server_context(settings["tls_cert"], settings["tls_key"], settings["tls_ca"])
         transport.client_context(settings["tls_ca"], settings["tls_cert"], settings["tls_key"])

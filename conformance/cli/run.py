@@ -198,13 +198,10 @@ def _check_tls(folder: Path, role: str, *, sut_given: bool) -> None:
     """--tls DIR: only for the bundled reference, and DIR must hold every certificate and key the run uses."""
     if sut_given:
         raise UsageError("--tls sets up the bundled reference; a declaration names its files in [tls] and [hub] tls")
-    flag = "--operator 'DE*REF'" if role == "cpo" else "--provider DE-REF"
-    make = f"make them with `oicp-conformance certs {folder} {flag}`"
-    if not folder.is_dir():
-        raise UsageError(f"--tls {folder}: no such folder; {make}")
-    if missing := [name for name in TLS_FILES if not (folder / name).is_file()]:
-        raise UsageError(f"--tls {folder}: no {', '.join(missing)} there; {make}")
+    from conformance.cli.certs import check_folder
     from conformance.tls import CertError, client_context
+
+    make = check_folder(folder, role, TLS_FILES)
 
     for name in ("client", "hub"):  # each certificate with its key, and the CA they are checked against
         try:
