@@ -572,7 +572,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if refused is not None and blocking and error is None:  # (a check that broke keeps its own report)
         # The hub refused this test's calls for the caller's identity: the test fails on that, not on what followed
         # from it (those requirements are not judged, see Verdict.outcomes).
-        others = sorted({f.requirement for f in blocking} - {refused.requirement})
+        others = sorted({f.requirement for f in blocking} & set(found.not_performed()))
         after = f"\n\nnot judged in this test, the hub having performed none of it: {', '.join(others)}"
         report.outcome = "failed"
         report.longrepr = refused.render(found.seed) + (after if others else "")
@@ -690,10 +690,10 @@ def _allure_outcome(found: Verdict, marked: tuple[str, ...], report: pytest.Test
     for rid, outcome in found.unjudged.items():
         reason = current().text(outcome.reason)
         allure.attach(reason, name=f"{outcome.status}: {rid}", attachment_type=allure.attachment_type.TEXT)
-    if (refused := found.refused_identity()) is not None:  # what its failure message names is not judged
-        for rid in sorted({f.requirement for f in found.failures} - {refused.requirement} - set(found.unjudged)):
-            reason = current().text(f"{refused.title}: the hub performed none of it (see {refused.requirement})")
-            allure.attach(reason, name=f"not judged: {rid}", attachment_type=allure.attachment_type.TEXT)
+    for rid, reason in sorted(found.not_performed().items()):  # what the test's failure message names, not judged
+        if rid not in found.unjudged:
+            text = current().text(reason)
+            allure.attach(text, name=f"not judged: {rid}", attachment_type=allure.attachment_type.TEXT)
 
 
 def _expected(requirement: Requirement, sut: Sut | None) -> bool:

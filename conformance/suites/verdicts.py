@@ -129,14 +129,11 @@ class Verdict:
     def outcomes(self, marked: tuple[str, ...], error: str | None, stopped: NotJudged | None) -> dict[str, Outcome]:
         """Each marked requirement's outcome in this test, whatever way the test ended."""
         out: dict[str, Outcome] = {}
-        refused = self.refused_identity()
+        not_performed = self.not_performed()
         for rid in marked:
             mine = [f for f in self.failures if f.requirement == rid]
-            if mine and refused is not None and rid != refused.requirement:
-                # What the hub refused for the caller's identity it never performed: a push "not stored", a retry
-                # "never delivered" say nothing of the SUT beyond the refusal its own requirement judges.
-                reason = f"{refused.title}: the hub performed none of it (see {refused.requirement}; fix that first)"
-                out[rid] = Outcome(NOT_JUDGED, reason)
+            if mine and rid in not_performed:
+                out[rid] = Outcome(NOT_JUDGED, not_performed[rid])
             elif mine:
                 blocking = blocks(self.requirements[rid], self.strict)
                 out[rid] = Outcome(FAIL if blocking else WARN, mine[0].title)
@@ -154,6 +151,16 @@ class Verdict:
         for rid in sorted(self.journal - set(marked)):  # judged on the journal only: judged, however the test ended
             out[rid] = self.journal_outcome(rid)
         return out
+
+    def not_performed(self) -> dict[str, str]:
+        """The requirements this test failed only because the hub refused its calls for the caller's identity, with
+        why they are not judged: what the hub never performed (a push "not stored", a retry "never delivered") says
+        nothing of the SUT beyond the refusal its own requirement judges."""
+        refused = self.refused_identity()
+        if refused is None:
+            return {}
+        reason = f"{refused.title}: the hub performed none of it (see {refused.requirement}; fix that first)"
+        return {f.requirement: reason for f in self.failures if f.requirement != refused.requirement}
 
     def refused_identity(self) -> Failure | None:
         """The first failure that is the hub's StatusCode 017 for the caller's identity (CPO 1 / EMP 1 Security:
