@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.redact import for_summary
 from conformance.reports import load_summary
 from conformance.reports.allure_requirements import write_requirement_results
 from conformance.reports.compliance import write_run_report
@@ -209,10 +210,12 @@ def run_suite(
     summary = load_summary(work / "summary.json")
     if cut and deadline is not None:
         summary = cut_at_deadline(summary or _fallback(None, started, code, False, output), deadline)
-        (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     elif summary is None or interrupted:
         summary = _fallback(summary, started, code, interrupted, output)
-        (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    # Once, for every report written from here (JUnit, Allure per requirement) and for a summary made here (its
+    # reason may quote the child's output): never a secret in a report (conformance.redact).
+    summary = for_summary(summary).json(summary)
+    (work / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     write_junit(summary, work / "junit.xml")
     write_requirement_results(summary, work / "allure-results")
     write_run_report(summary, work, role, args)  # compliance.json and compliance.html
